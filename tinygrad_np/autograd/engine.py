@@ -1,0 +1,343 @@
+"""The backward engine: reverse mode over the recorded graph, iteratively, in topological order."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from . import function
+from .function import _OUTPUT, Context, _check_finite, _user_frame
+from .grad_mode import _GradMode, state
+
+
+def sum_to_shape(grad: Any, shape: tuple[int, ...]) -> Any:
+    """Undo broadcasting: sum `grad` over the dimensions that broadcasting added or stretched.
+
+    This is the one place where gradients of broadcast inputs are reduced. It works on arrays
+    and, under create_graph, on Tensors (both have `.sum(axis, keepdims)` and `.reshape`).
+    """
+    if grad.shape == shape:
+        return grad
+    lead = grad.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1
+    )
+    return grad.sum(axis=axes, keepdims=True).reshape(shape)
+
+
+def _node_shape_dtype(node: Any) -> tuple[tuple[int, ...], np.dtype]:
+    if type(node) is Context:
+        return node.out_shape, node.out_dtype
+    return node._data.shape, node._data.dtype
+
+
+def _topological_order(roots: Sequence[Any]) -> list[Any]:
+    """Nodes reachable from `roots`, each after every node that feeds a gradient into it.
+
+    Iterative depth-first search: a chain of 100,000 ops must not hit the recursion limit.
+    """
+    postorder: list[Any] = []
+    visited: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(r, False) for r in reversed(roots)]
+    while stack:
+        node, finished = stack.pop()
+        if finished:
+            postorder.append(node)
+            continue
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        stack.append((node, True))
+        if type(node) is Context:
+            for parent in reversed(node.parents):
+                if parent is not None and id(parent) not in visited:
+                    stack.append((parent, False))
+    postorder.reverse()
+    return postorder
+
+
+def _saved_as_tensors(ctx: Context) -> tuple[Any, ...]:
+    """Under create_graph, hand backward the saved values as Tensors connected to the graph."""
+    tensor = function.Tensor
+    out: list[Any] = []
+    for value, source in zip(ctx.saved, ctx.saved_sources or (None,) * len(ctx.saved)):
+        if source == _OUTPUT:
+            out.append(tensor._wrap(value, ctx, True, [0]))
+            continue
+        node = ctx.parents[source] if source is not None else None
+        if node is None:
+            out.append(value)  # a constant: arrays and numbers work with Tensors as they are
+        elif type(node) is Context:
+            out.append(tensor._wrap(value, node, True, [0]))
+        else:
+            out.append(node)  # the leaf tensor itself
+    return tuple(out)
+
+
+def _check_saved_versions(ctx: Context) -> None:
+    if ctx.released:
+        raise RuntimeError(
+            f"{ctx.name()}: trying to backward through the graph a second time; its saved "
+            "arrays were freed after the first backward. Pass retain_graph=True to the first "
+            "backward() if you need to backward through it again."
+        )
+    for counter, version in ctx.saved_versions:
+        if counter[0] != version:
+            raise RuntimeError(
+                f"{ctx.name()}: an array it saved for backward was modified by an in-place "
+                f"operation (version {version} when saved, {counter[0]} now), so its gradient "
+                "would be wrong. Use an out-of-place op (x = x + 1 instead of x += 1) or "
+                "modify the tensor only after backward."
+            )
+
+
+def _release(ctx: Context) -> None:
+    if ctx.saved or ctx.__dict__:
+        ctx.released = True
+        ctx.saved = ()
+        ctx.__dict__.clear()
+
+
+def _is_fresh(grad: Any, incoming: Any, results: tuple[Any, ...], ctx: Context) -> bool:
+    """True when `grad` is a new array that nothing else refers to, so a leaf may keep it
+    as its .grad without a copy (and later accumulate into it in place)."""
+    if not isinstance(grad, np.ndarray) or grad is incoming or grad.base is not None:
+        return False
+    if not grad.flags.writeable or sum(r is grad for r in results) > 1:
+        return False
+    return all(s is not grad for s in ctx.saved)
+
+
+def run_backward(
+    roots: Sequence[Any],
+    root_grads: Sequence[Any],
+    retain_graph: bool,
+    create_graph: bool,
+    capture: dict[int, Any] | None = None,
+) -> None:
+    """Propagate `root_grads` from the `roots` nodes to the leaves.
+
+    Without `capture` the leaves' `.grad` accumulate (Tensor.backward). With it, the gradient
+    reaching each captured node is stored in `capture[id(node)]` and no `.grad` changes
+    (tinygrad_np.grad).
+    """
+    tensor = function.Tensor
+    grads: dict[int, list[Any]] = {}  # id(node) -> [gradient, fresh]
+    for node, g in zip(roots, root_grads):
+        _accumulate(grads, node, g, False)
+
+    for node in _topological_order(roots):
+        entry = grads.pop(id(node), None)
+        if entry is None:
+            continue
+        g, fresh = entry
+        if capture is not None and id(node) in capture:
+            capture[id(node)] = g
+            if type(node) is not Context:
+                continue
+        if type(node) is not Context:
+            if capture is None:
+                _accumulate_leaf(node, g, fresh, create_graph)
+            continue
+
+        ctx = node
+        _check_saved_versions(ctx)
+        if ctx.retained is not None:
+            kept = ctx.retained()
+            if kept is not None and capture is None:
+                kept.grad = _add_grads(kept.grad, g, create_graph)
+        with _GradMode(create_graph):
+            if create_graph:
+                saved = ctx.saved
+                ctx.saved = _saved_as_tensors(ctx)
+                if not isinstance(g, tensor):
+                    g = tensor._wrap(g, None, False, [0])
+                try:
+                    results = ctx.function.backward(ctx, g)
+                finally:
+                    ctx.saved = saved
+            else:
+                results = ctx.function.backward(ctx, g)
+        if not isinstance(results, tuple):
+            results = (results,)
+        if len(results) != len(ctx.parents):
+            raise RuntimeError(
+                f"{ctx.name()} returned {len(results)} gradients but its forward took "
+                f"{len(ctx.parents)} arguments; return one per argument (None for no gradient)."
+            )
+        for parent, pg in zip(ctx.parents, results):
+            if parent is None or pg is None:
+                continue
+            pg = _fit(pg, parent, ctx)
+            if state.anomaly_enabled:
+                _check_anomaly_backward(ctx, pg)
+            _accumulate(grads, parent, pg, _is_fresh(pg, g, results, ctx))
+        if not retain_graph:
+            _release(ctx)
+
+
+def _fit(grad: Any, parent: Any, ctx: Context) -> Any:
+    """Bring a gradient to its input's shape (summing broadcast dimensions) and dtype."""
+    tensor = function.Tensor
+    shape, dtype = _node_shape_dtype(parent)
+    if not isinstance(grad, (np.ndarray, tensor)):
+        grad = np.asarray(grad, dtype=dtype)
+    if grad.shape != shape:
+        try:
+            np.broadcast_shapes(grad.shape, shape)
+            grad = sum_to_shape(grad, shape)
+        except ValueError:
+            grad = None
+        if grad is None or grad.shape != shape:
+            raise RuntimeError(
+                f"{ctx.name()} returned a gradient of shape {getattr(grad, 'shape', None)} for "
+                f"an input of shape {shape}; a gradient must have the input's shape or one "
+                "that broadcasts from it."
+            )
+    if grad.dtype != dtype:
+        grad = grad.astype(dtype)
+    return grad
+
+
+def _accumulate(grads: dict[int, list[Any]], node: Any, g: Any, fresh: bool) -> None:
+    key = id(node)
+    entry = grads.get(key)
+    if entry is None:
+        grads[key] = [g, fresh]
+    elif entry[1] and isinstance(g, np.ndarray):
+        entry[0] += g  # we own the buffer: accumulate in place
+    else:
+        entry[0] = entry[0] + g
+        entry[1] = isinstance(entry[0], np.ndarray)
+
+
+def _add_grads(existing: Any, g: Any, create_graph: bool) -> Any:
+    tensor = function.Tensor
+    if existing is None:
+        return g if isinstance(g, tensor) else tensor._wrap(np.array(g), None, False, [0])
+    if create_graph or isinstance(g, tensor):
+        return existing + g
+    return tensor._wrap(existing._data + g, None, False, [0])
+
+
+def _accumulate_leaf(leaf: Any, g: Any, fresh: bool, create_graph: bool) -> None:
+    tensor = function.Tensor
+    if isinstance(g, tensor):
+        leaf.grad = g if leaf.grad is None else leaf.grad + g
+        return
+    if leaf.grad is None:
+        leaf.grad = tensor._wrap(g if fresh else g.copy(), None, False, [0])
+    elif create_graph or leaf.grad.requires_grad or not leaf.grad._data.flags.writeable:
+        leaf.grad = leaf.grad + g
+    else:
+        leaf.grad._data += g
+
+
+def _check_anomaly_backward(ctx: Context, grad: Any) -> None:
+    try:
+        _check_finite(ctx.name(), "backward", grad, None)
+    except FloatingPointError as err:
+        if ctx.trace:
+            frame = _user_frame(ctx.trace)
+            raise FloatingPointError(
+                f"{err} The forward op was created at {frame.filename}:{frame.lineno}: "
+                f"{frame.line}"
+            ) from None
+        raise
+
+
+def backward(
+    tensor: Any, gradient: Any = None, retain_graph: bool | None = None, create_graph: bool = False
+) -> None:
+    """`Tensor.backward`: accumulate d(tensor)/d(leaf) into every leaf's `.grad`."""
+    if not tensor.requires_grad:
+        raise RuntimeError(
+            "backward(): this tensor does not require grad and has no grad_fn; create the "
+            "inputs with requires_grad=True (and not under no_grad) to record a graph."
+        )
+    g = _root_gradient(tensor, gradient, "backward()")
+    node = tensor.grad_fn or tensor
+    keep = create_graph if retain_graph is None else retain_graph
+    run_backward([node], [g], keep, create_graph)
+
+
+def _root_gradient(t: Any, gradient: Any, who: str) -> Any:
+    tensor = function.Tensor
+    if gradient is None:
+        if t.data.size != 1:
+            raise RuntimeError(
+                f"{who}: grad can be implicitly created only for scalar outputs, but the "
+                f"output has shape {t.data.shape}; pass gradient= (an array of that shape), "
+                "or reduce it first, e.g. y.sum().backward()."
+            )
+        return np.ones(t.data.shape, dtype=t.data.dtype)
+    if isinstance(gradient, tensor):
+        if gradient.requires_grad:
+            return gradient
+        gradient = gradient.data
+    g = np.asarray(gradient, dtype=t.data.dtype)
+    if g.shape != t.data.shape:
+        raise RuntimeError(
+            f"{who}: gradient has shape {g.shape} but the output has shape {t.data.shape}; "
+            "they must match."
+        )
+    return g
+
+
+def grad(
+    outputs: Any,
+    inputs: Any,
+    grad_outputs: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    allow_unused: bool = False,
+) -> tuple[Any, ...]:
+    """Gradients of `outputs` with respect to `inputs`, like `torch.autograd.grad`.
+
+    Returns a tuple with one Tensor per input (None for an unused input when
+    `allow_unused=True`). Leaves' `.grad` are not touched.
+    """
+    tensor = function.Tensor
+    outputs = [outputs] if isinstance(outputs, tensor) else list(outputs)
+    single = isinstance(inputs, tensor)
+    inputs = [inputs] if single else list(inputs)
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    elif not isinstance(grad_outputs, (list, tuple)):
+        grad_outputs = [grad_outputs]
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(
+            f"grad(): got {len(grad_outputs)} grad_outputs for {len(outputs)} outputs; give "
+            "one per output (None for a scalar output)."
+        )
+    for i, x in enumerate(inputs):
+        if not isinstance(x, tensor) or not x.requires_grad:
+            raise RuntimeError(
+                f"grad(): input {i} does not require grad; nothing to differentiate."
+            )
+    roots, root_grads = [], []
+    for i, (out, go) in enumerate(zip(outputs, grad_outputs)):
+        if not out.requires_grad:
+            raise RuntimeError(
+                f"grad(): output {i} does not require grad and has no grad_fn; it does not "
+                "depend on any input that requires grad."
+            )
+        roots.append(out.grad_fn or out)
+        root_grads.append(_root_gradient(out, go, "grad()"))
+    capture = {id(x.grad_fn or x): None for x in inputs}
+    keep = create_graph if retain_graph is None else retain_graph
+    run_backward(roots, root_grads, keep, create_graph, capture)
+    results = []
+    for i, x in enumerate(inputs):
+        g = capture[id(x.grad_fn or x)]
+        if g is None and not allow_unused:
+            raise RuntimeError(
+                f"grad(): input {i} (shape {x.shape}) was not used to compute the outputs; "
+                "pass allow_unused=True to get None for it."
+            )
+        if g is not None and not isinstance(g, tensor):
+            g = tensor._wrap(g if g.flags.writeable else g.copy(), None, False, [0])
+        results.append(g)
+    return tuple(results)

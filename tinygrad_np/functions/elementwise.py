@@ -1,0 +1,241 @@
+"""Elementwise arithmetic and math. Each backward returns output-shaped gradients; the engine
+sums broadcast dimensions back to each input's shape."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.function import Function
+
+
+class Cast(Function):
+    """Convert the dtype (a copy); the engine casts the gradient back to the input's dtype."""
+
+    @staticmethod
+    def forward(ctx, a, dtype):
+        return a.astype(dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, None
+
+
+class Add(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        return a + b
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, grad
+
+
+class Sub(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        return a - b
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, (-grad if ctx.needs_input_grad[1] else None)
+
+
+class Mul(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a * b
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        return (grad * b if need_a else None), (grad * a if need_b else None)
+
+
+class Div(Function):
+    """d(a/b) = da / b - a db / b^2"""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a / b
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        return (grad / b if need_a else None), (-grad * a / (b * b) if need_b else None)
+
+
+class Neg(Function):
+    @staticmethod
+    def forward(ctx, a):
+        return -a
+
+    @staticmethod
+    def backward(ctx, grad):
+        return -grad
+
+
+class Pow(Function):
+    """d(a^b) = b a^(b-1) da + a^b log(a) db   (the db term is 0 where a = 0, like PyTorch)"""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        out = a**b
+        ctx.save_for_backward(a, b, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b, out = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        grad_a = grad * b * a ** (b - 1) if need_a else None
+        grad_b = grad * out * np.log(np.where(np.asarray(a) == 0, 1, a)) if need_b else None
+        return grad_a, grad_b
+
+
+class Exp(Function):
+    @staticmethod
+    def forward(ctx, a):
+        out = np.exp(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * out
+
+
+class Log(Function):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.log(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return grad / a
+
+
+class Sqrt(Function):
+    """d sqrt(a) = da / (2 sqrt(a))"""
+
+    @staticmethod
+    def forward(ctx, a):
+        out = np.sqrt(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad / (2 * out)
+
+
+class Abs(Function):
+    """abs'(a) = sign(a), with abs'(0) = 0 like PyTorch."""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.sign = np.sign(a)
+        return np.abs(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * ctx.sign
+
+
+class Sin(Function):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.sin(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return grad * np.cos(a)
+
+
+class Cos(Function):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.cos(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return grad * -np.sin(a)
+
+
+class _Extremum(Function):
+    """Elementwise max or min; where a == b the gradient is split evenly, like PyTorch."""
+
+    select = staticmethod(np.maximum)
+    a_wins = staticmethod(np.greater)
+
+    @staticmethod
+    def forward(ctx, a, b):
+        op = ctx.function
+        out = op.select(a, b)
+        # The share of the gradient that goes to `a`: 1 where a wins, 1/2 on a tie, else 0.
+        ctx.share_a = (op.a_wins(a, b) + 0.5 * (a == b)).astype(out.dtype)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        need_a, need_b = ctx.needs_input_grad
+        share_a = ctx.share_a
+        return (grad * share_a if need_a else None), (grad * (1 - share_a) if need_b else None)
+
+
+class Maximum(_Extremum):
+    select = staticmethod(np.maximum)
+    a_wins = staticmethod(np.greater)
+
+
+class Minimum(_Extremum):
+    select = staticmethod(np.minimum)
+    a_wins = staticmethod(np.less)
+
+
+class Clamp(Function):
+    """clamp(a, lo, hi); the gradient passes where lo <= a <= hi (bounds included)."""
+
+    @staticmethod
+    def forward(ctx, a, lo, hi):
+        inside = True
+        if lo is not None:
+            inside = a >= lo
+        if hi is not None:
+            inside = inside & (a <= hi)
+        ctx.inside = inside
+        return np.clip(a, lo, hi)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * ctx.inside, None, None
+
+
+class Where(Function):
+    """where(cond, a, b): the gradient goes to `a` where cond holds, to `b` elsewhere."""
+
+    @staticmethod
+    def forward(ctx, cond, a, b):
+        ctx.cond = cond
+        return np.where(cond, a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        _, need_a, need_b = ctx.needs_input_grad
+        cond = ctx.cond
+        return (
+            None,
+            np.where(cond, grad, 0) if need_a else None,
+            np.where(cond, 0, grad) if need_b else None,
+        )

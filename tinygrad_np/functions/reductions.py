@@ -1,0 +1,126 @@
+"""Reductions over a tuple of dimensions (`dims`, already normalised to non-negative ints)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.function import Function
+
+
+def kept_shape(shape: tuple[int, ...], dims: tuple[int, ...]) -> tuple[int, ...]:
+    """The shape of a reduction's result with keepdim=True."""
+    return tuple(1 if i in dims else n for i, n in enumerate(shape))
+
+
+class Sum(Function):
+    @staticmethod
+    def forward(ctx, x, dims, keepdim):
+        ctx.shape, ctx.dims = x.shape, dims
+        return x.sum(axis=dims, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad = grad.reshape(kept_shape(ctx.shape, ctx.dims))
+        return np.broadcast_to(grad, ctx.shape), None, None
+
+
+class Mean(Function):
+    @staticmethod
+    def forward(ctx, x, dims, keepdim):
+        ctx.shape, ctx.dims = x.shape, dims
+        return x.mean(axis=dims, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        count = 1
+        for d in ctx.dims:
+            count *= ctx.shape[d]
+        grad = grad.reshape(kept_shape(ctx.shape, ctx.dims)) / count
+        return np.broadcast_to(grad, ctx.shape), None, None
+
+
+class Amax(Function):
+    """Max over `dims`; tied maxima share the gradient evenly, like torch.amax."""
+
+    reduce = staticmethod(np.max)
+
+    @staticmethod
+    def forward(ctx, x, dims, keepdim):
+        out = ctx.function.reduce(x, axis=dims, keepdims=keepdim)
+        ctx.save_for_backward(x, out)
+        ctx.dims = dims
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, out = ctx.saved_tensors
+        shape = kept_shape(x.shape, ctx.dims)
+        hit = np.asarray(x) == np.asarray(out).reshape(shape)
+        share = (hit / hit.sum(axis=ctx.dims, keepdims=True)).astype(x.dtype)
+        return grad.reshape(shape) * share, None, None
+
+
+class Amin(Amax):
+    reduce = staticmethod(np.min)
+
+
+class LogSumExp(Function):
+    """y = m + log(sum e^(x - m)) with m = max x;  dx = g e^(x - y)"""
+
+    @staticmethod
+    def forward(ctx, x, dims, keepdim):
+        m = x.max(axis=dims, keepdims=True)
+        # An all -inf slice has m = -inf; shifting by 0 there keeps the result -inf, not NaN.
+        m = np.where(np.isfinite(m), m, 0)
+        out = m + np.log(np.exp(x - m).sum(axis=dims, keepdims=True))
+        if not keepdim:
+            out = out.squeeze(axis=dims)
+        ctx.save_for_backward(x, out)
+        ctx.dims = dims
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, out = ctx.saved_tensors
+        shape = kept_shape(x.shape, ctx.dims)
+        return grad.reshape(shape) * np.exp(x - out.reshape(shape)), None, None
+
+
+class Prod(Function):
+    """d prod(x) / dx_i = product of the other elements; exact when some x_j are zero."""
+
+    @staticmethod
+    def forward(ctx, x, dims, keepdim):
+        ctx.save_for_backward(x)
+        ctx.dims = dims
+        return x.prod(axis=dims, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        shape = kept_shape(x.shape, ctx.dims)
+        return grad.reshape(shape) * product_of_others(x, ctx.dims), None, None
+
+
+def product_of_others(x, dims):
+    """For each element, the product of the other elements of its reduced group.
+
+    On arrays: exclusive cumulative products from both ends, O(n) and exact with zeros.
+    Under create_graph `x` is a Tensor and cumprod is no op here, so each group is laid out n
+    times with 1 on the diagonal and reduced by Prod itself: O(n^2), differentiable again.
+    """
+    keep = [i for i in range(x.ndim) if i not in dims]
+    order = keep + list(dims)
+    outer = tuple(x.shape[i] for i in keep)
+    n = int(np.prod([x.shape[d] for d in dims], dtype=np.int64))
+    grouped = np.transpose(x, order).reshape(outer + (n,))
+    if isinstance(x, np.ndarray):
+        ones = np.ones(outer + (1,), dtype=x.dtype)
+        left = np.cumprod(np.concatenate([ones, grouped[..., :-1]], axis=-1), axis=-1)
+        right = np.cumprod(np.concatenate([ones, grouped[..., :0:-1]], axis=-1), axis=-1)
+        others = left * right[..., ::-1]
+    else:
+        rows = np.broadcast_to(grouped.reshape(outer + (1, n)), outer + (n, n))
+        others = np.where(np.eye(n, dtype=bool), 1, rows).prod(axis=-1)
+    others = others.reshape(tuple(x.shape[i] for i in order))
+    return np.transpose(others, np.argsort(order))

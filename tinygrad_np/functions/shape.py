@@ -1,0 +1,108 @@
+"""Ops that move data without arithmetic: reshape, permute, expand, indexing, concatenation.
+Their backward moves the gradient back the same way."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.function import Function
+
+
+class Reshape(Function):
+    is_view = True
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.shape = x.shape
+        return x.reshape(shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.reshape(ctx.shape), None
+
+
+class Permute(Function):
+    is_view = True
+
+    @staticmethod
+    def forward(ctx, x, axes):
+        ctx.axes = axes
+        return np.transpose(x, axes)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return np.transpose(grad, np.argsort(ctx.axes)), None
+
+
+class Expand(Function):
+    """Broadcast to a larger shape; the engine sums the gradient back to the input's shape."""
+
+    is_view = True
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        return np.broadcast_to(x, shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, None
+
+
+def is_basic_index(index: tuple) -> bool:
+    """True for NumPy basic indexing (ints, slices, None, Ellipsis): a view, no repeats."""
+    return all(
+        i is None or i is Ellipsis or isinstance(i, slice)
+        or (isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_)))
+        for i in index
+    )
+
+
+class Getitem(Function):
+    """x[index]; the backward scatters the gradient back, adding up repeated indices."""
+
+    is_view = True
+
+    @staticmethod
+    def forward(ctx, x, index):
+        ctx.shape, ctx.index = x.shape, index
+        return x[index]
+
+    @staticmethod
+    def backward(ctx, grad):
+        return IndexAddZeros.call(grad, ctx.index, ctx.shape), None
+
+
+class IndexAddZeros(Function):
+    """zeros(shape) with `values` added at `index`: the adjoint of x[index]."""
+
+    @staticmethod
+    def forward(ctx, values, index, shape):
+        ctx.index = index
+        out = np.zeros(shape, dtype=values.dtype)
+        if is_basic_index(index):
+            out[index] = values
+        else:
+            np.add.at(out, index, values)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Getitem.call(grad, ctx.index), None, None
+
+
+class Cat(Function):
+    """Concatenation along `dim`; the gradient is sliced back into the pieces."""
+
+    @staticmethod
+    def forward(ctx, dim, *xs):
+        ctx.dim = dim
+        ctx.bounds = np.cumsum([0] + [x.shape[dim] for x in xs]).tolist()
+        return np.concatenate(xs, axis=dim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        lead = (slice(None),) * ctx.dim
+        pieces = [
+            grad[lead + (slice(lo, hi),)] for lo, hi in zip(ctx.bounds[:-1], ctx.bounds[1:])
+        ]
+        return (None, *pieces)

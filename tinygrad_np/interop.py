@@ -1,0 +1,101 @@
+"""NumPy's ufunc and array-function protocols for Tensor.
+
+`np.exp(t)`, `np.where(c, t, 0)`, `np.broadcast_to(t, shape)`... on Tensors build graph nodes.
+That is what lets every backward be written once, as plain NumPy, and still be differentiated
+again under create_graph. Anything not listed falls back to plain arrays, unless an input
+requires grad: then it raises rather than silently dropping the gradient.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from . import functions as fn
+from .autograd.grad_mode import state
+from .tensor import Tensor, matmul, where
+
+_UFUNCS: dict[Any, Callable[..., Any]] = {
+    np.add: fn.Add.apply,
+    np.subtract: fn.Sub.apply,
+    np.multiply: fn.Mul.apply,
+    np.true_divide: fn.Div.apply,
+    np.power: fn.Pow.apply,
+    np.matmul: matmul,
+    np.negative: fn.Neg.apply,
+    np.exp: fn.Exp.apply,
+    np.log: fn.Log.apply,
+    np.sqrt: fn.Sqrt.apply,
+    np.absolute: fn.Abs.apply,
+    np.sin: fn.Sin.apply,
+    np.cos: fn.Cos.apply,
+    np.tanh: fn.Tanh.apply,
+    np.maximum: fn.Maximum.apply,
+    np.minimum: fn.Minimum.apply,
+}
+
+
+_FUNCTIONS: dict[Any, Callable[..., Any]] = {
+    np.sum: lambda x, axis=None, keepdims=False: Tensor.sum(_t(x), axis=axis, keepdims=keepdims),
+    np.mean: lambda x, axis=None, keepdims=False: Tensor.mean(_t(x), axis=axis,
+                                                              keepdims=keepdims),
+    np.prod: lambda x, axis=None, keepdims=False: Tensor.prod(_t(x), axis=axis,
+                                                              keepdims=keepdims),
+    np.reshape: lambda x, shape: Tensor.reshape(_t(x), shape),
+    np.transpose: lambda x, axes=None: (_t(x).T if axes is None
+                                        else Tensor.permute(_t(x), tuple(axes))),
+    np.swapaxes: lambda x, a, b: Tensor.transpose(_t(x), a, b),
+    np.broadcast_to: lambda x, shape: Tensor.broadcast_to(_t(x), shape),
+    np.expand_dims: lambda x, axis: Tensor.unsqueeze(_t(x), axis),
+    np.squeeze: lambda x, axis=None: Tensor.squeeze(_t(x), axis),
+    np.where: where,
+    np.concatenate: lambda seq, axis=0: fn.Cat.apply(axis, *seq),
+}
+
+
+def _t(x: Any) -> Tensor:
+    return x if isinstance(x, Tensor) else Tensor._wrap(np.asarray(x), None, False, [0])
+
+
+def _needs_grad(values: Any) -> bool:
+    for v in values:
+        if isinstance(v, Tensor) and v._requires_grad:
+            return True
+        if isinstance(v, (list, tuple)) and _needs_grad(v):
+            return True
+    return False
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Tensor):
+        return value._data
+    if isinstance(value, (list, tuple)):
+        return type(value)(_plain(v) for v in value)
+    return value
+
+
+def _refuse(name: str) -> None:
+    raise TypeError(
+        f"np.{name} is not differentiable on tinygrad_np Tensors; use the Tensor method or "
+        "tinygrad_np function of the same name, or .detach() the input if no gradient is wanted."
+    )
+
+
+def array_ufunc(ufunc: Any, method: str, inputs: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    op = _UFUNCS.get(ufunc)
+    if op is not None and method == "__call__" and not kwargs:
+        return op(*inputs)
+    if state.grad_enabled and _needs_grad(inputs):
+        _refuse(ufunc.__name__)
+    return getattr(ufunc, method)(*_plain(inputs), **_plain(kwargs))
+
+
+def array_function(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    op = _FUNCTIONS.get(func)
+    if op is not None:
+        return op(*args, **kwargs)
+    if state.grad_enabled and _needs_grad(args):
+        _refuse(func.__name__)
+    return func(*_plain(args), **_plain(kwargs))

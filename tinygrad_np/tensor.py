@@ -1,0 +1,712 @@
+"""Tensor: an ndarray plus its place in the graph. Operators and methods delegate to the
+primitives in `functions`; this file holds no derivative math."""
+
+from __future__ import annotations
+
+import weakref
+from collections import namedtuple
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from . import functions as fn
+from .autograd import engine, function
+from .autograd.grad_mode import state
+from .dtypes import check_can_require_grad, to_array
+
+max_result = namedtuple("max", ["values", "indices"])
+min_result = namedtuple("min", ["values", "indices"])
+
+
+def _shape_arg(shape: Sequence[Any]) -> tuple[int, ...]:
+    """Accept f(2, 3) and f((2, 3)) alike, as PyTorch does."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = shape[0]
+    return tuple(int(n) for n in shape)
+
+
+def _array(x: Any) -> Any:
+    return x._data if isinstance(x, Tensor) else x
+
+
+class Tensor:
+    """A NumPy array that can record the operations applied to it, for reverse-mode autodiff.
+
+    `Tensor(data, requires_grad=False, dtype=None)` copies `data`; Python floats become float32
+    (the default dtype), Python ints int64; NumPy arrays keep their dtype.
+    """
+
+    __slots__ = ("_data", "_requires_grad", "grad", "grad_fn", "_version", "__weakref__")
+    __array_priority__ = 1000  # ndarray (op) Tensor defers to Tensor
+
+    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
+        self._data = to_array(_array(data), dtype)
+        self._requires_grad = False
+        self.grad: Tensor | None = None
+        self.grad_fn: Any = None
+        self._version = [0]
+        if requires_grad:
+            self.requires_grad = True
+
+    @staticmethod
+    def _wrap(data: np.ndarray, grad_fn: Any, requires_grad: bool, version: list[int]) -> Tensor:
+        """Build a Tensor around an existing array, without copying: the ops' fast path."""
+        t = Tensor.__new__(Tensor)
+        t._data = data
+        t._requires_grad = requires_grad
+        t.grad = None
+        t.grad_fn = grad_fn
+        t._version = version
+        return t
+
+    # ---- attributes -----------------------------------------------------------------------
+    @property
+    def data(self) -> np.ndarray:
+        return self._data
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        value = _array(value)
+        if not isinstance(value, np.ndarray):
+            raise TypeError(
+                f"Tensor.data: assign a NumPy array or a Tensor, not {type(value).__name__}."
+            )
+        if self._requires_grad:
+            check_can_require_grad(value.dtype, "Tensor.data")
+        self._data = value
+
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag: bool) -> None:
+        if not flag and self.grad_fn is not None:
+            raise RuntimeError(
+                "requires_grad: a non-leaf tensor's requires_grad cannot be turned off; use "
+                ".detach() to get a tensor outside the graph."
+            )
+        if flag:
+            check_can_require_grad(self._data.dtype)
+        self._requires_grad = bool(flag)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self._data.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self._data.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    def dim(self) -> int:
+        return self._data.ndim
+
+    def size(self, dim: int | None = None) -> Any:
+        return self._data.shape if dim is None else self._data.shape[dim]
+
+    def numel(self) -> int:
+        return self._data.size
+
+    def __len__(self) -> int:
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    # ---- conversion -----------------------------------------------------------------------
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        if dtype is not None and dtype != self._data.dtype:
+            return self._data.astype(dtype)
+        return self._data.copy() if copy else self._data
+
+    def numpy(self) -> np.ndarray:
+        """The data as an ndarray sharing memory, like PyTorch (detach first if it needs grad)."""
+        if self._requires_grad:
+            raise RuntimeError(
+                "numpy(): this tensor requires grad; call tensor.detach().numpy() to get its "
+                "values (or use np.asarray(tensor))."
+            )
+        return self._data
+
+    def item(self) -> Any:
+        if self._data.size != 1:
+            raise ValueError(
+                f"item(): only one-element tensors convert to a Python number; this one has "
+                f"shape {self._data.shape}. Reduce it first (e.g. .sum()) or use .tolist()."
+            )
+        return self._data.item()
+
+    def tolist(self) -> Any:
+        return self._data.tolist()
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __bool__(self) -> bool:
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"bool(): the truth value of a tensor of shape {self._data.shape} is ambiguous; "
+                "use .any() or .all()."
+            )
+        return bool(self._data.item())
+
+    def detach(self) -> Tensor:
+        """The same data (shared memory) outside the graph."""
+        return Tensor._wrap(self._data, None, False, self._version)
+
+    def astype(self, dtype: Any) -> Tensor:
+        dtype = np.dtype(dtype)
+        if dtype == self._data.dtype:
+            return self
+        return fn.Cast.apply(self, dtype)
+
+    to = astype
+
+    def float(self) -> Tensor:
+        return self.astype(np.float32)
+
+    def double(self) -> Tensor:
+        return self.astype(np.float64)
+
+    def long(self) -> Tensor:
+        return self.astype(np.int64)
+
+    def clone(self) -> Tensor:
+        return fn.Cast.apply(self, self._data.dtype)
+
+    def contiguous(self) -> Tensor:
+        return self
+
+    # ---- autograd -------------------------------------------------------------------------
+    def backward(
+        self, gradient: Any = None, retain_graph: bool | None = None, create_graph: bool = False
+    ) -> None:
+        """Accumulate the gradient of this tensor into every leaf's `.grad`."""
+        engine.backward(self, gradient, retain_graph, create_graph)
+
+    def retain_grad(self) -> None:
+        """Keep this non-leaf tensor's `.grad` after backward (leaves always keep theirs)."""
+        if self.grad_fn is not None:
+            self.grad_fn.retained = weakref.ref(self)
+        elif not self._requires_grad:
+            raise RuntimeError("retain_grad(): this tensor does not require grad.")
+
+    # ---- arithmetic -----------------------------------------------------------------------
+    def __add__(self, other: Any) -> Tensor:
+        return fn.Add.apply(self, other)
+
+    def __radd__(self, other: Any) -> Tensor:
+        return fn.Add.apply(other, self)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return fn.Sub.apply(self, other)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return fn.Sub.apply(other, self)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return fn.Mul.apply(self, other)
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return fn.Mul.apply(other, self)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return fn.Div.apply(self, other)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return fn.Div.apply(other, self)
+
+    def __pow__(self, exponent: Any) -> Tensor:
+        return fn.Pow.apply(self, exponent)
+
+    def __rpow__(self, base: Any) -> Tensor:
+        return fn.Pow.apply(base, self)
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return matmul(self, other)
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return matmul(other, self)
+
+    def __neg__(self) -> Tensor:
+        return fn.Neg.apply(self)
+
+    def __pos__(self) -> Tensor:
+        return self
+
+    def __abs__(self) -> Tensor:
+        return fn.Abs.apply(self)
+
+    pow = __pow__
+    matmul = __matmul__
+    neg = __neg__
+
+    def add(self, other: Any) -> Tensor:
+        return fn.Add.apply(self, other)
+
+    def sub(self, other: Any) -> Tensor:
+        return fn.Sub.apply(self, other)
+
+    def mul(self, other: Any) -> Tensor:
+        return fn.Mul.apply(self, other)
+
+    def div(self, other: Any) -> Tensor:
+        return fn.Div.apply(self, other)
+
+    # Comparisons give bool tensors outside the graph.
+    def _compare(self, op: Any, other: Any) -> Tensor:
+        return Tensor._wrap(np.asarray(op(self._data, _array(other))), None, False, [0])
+
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return self._compare(np.equal, other)
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return self._compare(np.not_equal, other)
+
+    def __lt__(self, other: Any) -> Tensor:
+        return self._compare(np.less, other)
+
+    def __le__(self, other: Any) -> Tensor:
+        return self._compare(np.less_equal, other)
+
+    def __gt__(self, other: Any) -> Tensor:
+        return self._compare(np.greater, other)
+
+    def __ge__(self, other: Any) -> Tensor:
+        return self._compare(np.greater_equal, other)
+
+    __hash__ = object.__hash__
+
+    # ---- elementwise math -----------------------------------------------------------------
+    def exp(self) -> Tensor:
+        return fn.Exp.apply(self)
+
+    def log(self) -> Tensor:
+        return fn.Log.apply(self)
+
+    def sqrt(self) -> Tensor:
+        return fn.Sqrt.apply(self)
+
+    def abs(self) -> Tensor:
+        return fn.Abs.apply(self)
+
+    def sin(self) -> Tensor:
+        return fn.Sin.apply(self)
+
+    def cos(self) -> Tensor:
+        return fn.Cos.apply(self)
+
+    def tanh(self) -> Tensor:
+        return fn.Tanh.apply(self)
+
+    def sigmoid(self) -> Tensor:
+        return fn.Sigmoid.apply(self)
+
+    def relu(self) -> Tensor:
+        return fn.ReLU.apply(self)
+
+    def square(self) -> Tensor:
+        return fn.Mul.apply(self, self)
+
+    def sign(self) -> Tensor:
+        """Not differentiable (its derivative is 0 almost everywhere)."""
+        return Tensor._wrap(np.sign(self._data), None, False, [0])
+
+    def clamp(self, min: Any = None, max: Any = None) -> Tensor:
+        if min is None and max is None:
+            raise ValueError("clamp(): give at least one of min and max.")
+        return fn.Clamp.apply(self, _array(min), _array(max))
+
+    clip = clamp
+
+    def maximum(self, other: Any) -> Tensor:
+        return fn.Maximum.apply(self, other)
+
+    def minimum(self, other: Any) -> Tensor:
+        return fn.Minimum.apply(self, other)
+
+    def where(self, condition: Any, other: Any) -> Tensor:
+        """`x.where(cond, y)` is `where(cond, x, y)`, as in PyTorch."""
+        return where(condition, self, other)
+
+    # ---- reductions -----------------------------------------------------------------------
+    def _dims(self, dim: Any, axis: Any, op: str) -> tuple[int, ...]:
+        """Normalise dim/axis (int, tuple, negative, None for all) to sorted non-negative ints."""
+        if dim is not None and axis is not None:
+            raise TypeError(f"{op}(): give dim or its alias axis, not both.")
+        dim = axis if dim is None else dim
+        ndim = self._data.ndim
+        if dim is None:
+            return tuple(range(ndim))
+        dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+        out = []
+        for d in dims:
+            if not -max(ndim, 1) <= d < max(ndim, 1):
+                raise IndexError(
+                    f"{op}(): dim {d} is out of range for a tensor of shape "
+                    f"{self._data.shape}; use a dim in [{-max(ndim, 1)}, {max(ndim, 1) - 1}]."
+                )
+            out.append(int(d) % max(ndim, 1))
+        if len(set(out)) != len(out):
+            raise ValueError(f"{op}(): dim {dim} names a dimension twice.")
+        return tuple(sorted(d for d in set(out) if d < ndim))
+
+    def sum(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
+            keepdims: bool | None = None) -> Tensor:
+        keep = keepdim if keepdims is None else keepdims
+        return fn.Sum.apply(self, self._dims(dim, axis, "sum"), keep)
+
+    def mean(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
+             keepdims: bool | None = None) -> Tensor:
+        keep = keepdim if keepdims is None else keepdims
+        return fn.Mean.apply(self, self._dims(dim, axis, "mean"), keep)
+
+    def var(self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
+            correction: int | None = None, axis: Any = None,
+            keepdims: bool | None = None) -> Tensor:
+        """Variance with Bessel's `correction` (1 by default; unbiased=False means 0)."""
+        if correction is None:
+            correction = 0 if unbiased is False else 1
+        dims = self._dims(dim, axis, "var")
+        keep = keepdim if keepdims is None else keepdims
+        count = int(np.prod([self._data.shape[d] for d in dims], dtype=np.int64))
+        centered = self - fn.Mean.apply(self, dims, True)
+        return fn.Sum.apply(centered * centered, dims, keep) / max(count - correction, 0)
+
+    def std(self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
+            correction: int | None = None, axis: Any = None,
+            keepdims: bool | None = None) -> Tensor:
+        return self.var(dim, unbiased, keepdim, correction=correction, axis=axis,
+                        keepdims=keepdims).sqrt()
+
+    def amax(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
+             keepdims: bool | None = None) -> Tensor:
+        keep = keepdim if keepdims is None else keepdims
+        return fn.Amax.apply(self, self._nonempty(self._dims(dim, axis, "amax"), "amax"), keep)
+
+    def amin(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
+             keepdims: bool | None = None) -> Tensor:
+        keep = keepdim if keepdims is None else keepdims
+        return fn.Amin.apply(self, self._nonempty(self._dims(dim, axis, "amin"), "amin"), keep)
+
+    def _nonempty(self, dims: tuple[int, ...], op: str) -> tuple[int, ...]:
+        if any(self._data.shape[d] == 0 for d in dims) or self._data.size == 0 and not dims:
+            raise ValueError(
+                f"{op}(): cannot reduce over an empty dimension (shape {self._data.shape}); "
+                "the result has no identity element."
+            )
+        return dims
+
+    def _extremum_along(self, dim: Any, keepdim: bool, largest: bool) -> tuple[Tensor, Tensor]:
+        (d,) = self._nonempty(self._dims(dim, None, "max" if largest else "min"), "max")
+        pick = np.argmax if largest else np.argmin
+        idx = pick(self._data, axis=d, keepdims=True)
+        # Gather through indexing, so the gradient goes only to the returned index.
+        index = list(np.indices(idx.shape, sparse=True))
+        index[d] = idx
+        values = self[tuple(index)]
+        if not keepdim:
+            values, idx = values.squeeze(d), idx.squeeze(d)
+        return values, Tensor._wrap(idx, None, False, [0])
+
+    def max(self, dim: Any = None, keepdim: bool = False) -> Any:
+        """max() reduces all (ties share the gradient); max(dim) returns (values, indices)
+        with the gradient going to the returned index; max(other) is maximum(other)."""
+        if dim is None:
+            return self.amax()
+        if isinstance(dim, (Tensor, np.ndarray)):
+            return self.maximum(dim)
+        return max_result(*self._extremum_along(dim, keepdim, largest=True))
+
+    def min(self, dim: Any = None, keepdim: bool = False) -> Any:
+        if dim is None:
+            return self.amin()
+        if isinstance(dim, (Tensor, np.ndarray)):
+            return self.minimum(dim)
+        return min_result(*self._extremum_along(dim, keepdim, largest=False))
+
+    def argmax(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        idx = np.argmax(self._data, axis=None if dim is None else int(dim),
+                        keepdims=keepdim and dim is not None)
+        return Tensor._wrap(np.asarray(idx), None, False, [0])
+
+    def argmin(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        idx = np.argmin(self._data, axis=None if dim is None else int(dim),
+                        keepdims=keepdim and dim is not None)
+        return Tensor._wrap(np.asarray(idx), None, False, [0])
+
+    def logsumexp(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
+                  keepdims: bool | None = None) -> Tensor:
+        keep = keepdim if keepdims is None else keepdims
+        return fn.LogSumExp.apply(self, self._dims(dim, axis, "logsumexp"), keep)
+
+    def prod(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
+             keepdims: bool | None = None) -> Tensor:
+        keep = keepdim if keepdims is None else keepdims
+        return fn.Prod.apply(self, self._dims(dim, axis, "prod"), keep)
+
+    def softmax(self, dim: int = -1) -> Tensor:
+        """exp(x) / sum(exp(x)) along `dim`, computed stably (finite at logits of 1e4)."""
+        if self._data.ndim == 0:
+            return self.reshape(1).softmax(0).reshape(())
+        (d,) = self._dims(dim, None, "softmax")
+        return fn.Softmax.apply(self, d)
+
+    def log_softmax(self, dim: int = -1) -> Tensor:
+        """x - logsumexp(x) along `dim`, computed stably."""
+        if self._data.ndim == 0:
+            return self.reshape(1).log_softmax(0).reshape(())
+        (d,) = self._dims(dim, None, "log_softmax")
+        return fn.LogSoftmax.apply(self, d)
+
+    def all(self) -> bool:
+        return bool(self._data.all())
+
+    def any(self) -> bool:
+        return bool(self._data.any())
+
+    # ---- shape ----------------------------------------------------------------------------
+    def reshape(self, *shape: Any) -> Tensor:
+        return fn.Reshape.apply(self, _shape_arg(shape))
+
+    view = reshape
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        shape = self._data.shape
+        if not shape:
+            return self.reshape(1)
+        (start,) = self._dims(start_dim, None, "flatten")
+        (end,) = self._dims(end_dim, None, "flatten")
+        if start > end:
+            raise ValueError(f"flatten(): start_dim {start_dim} comes after end_dim {end_dim}.")
+        middle = int(np.prod(shape[start:end + 1], dtype=np.int64))
+        return self.reshape(shape[:start] + (middle,) + shape[end + 1:])
+
+    def squeeze(self, dim: Any = None) -> Tensor:
+        shape = self._data.shape
+        dims = self._dims(dim, None, "squeeze")
+        return self.reshape(tuple(n for i, n in enumerate(shape) if not (i in dims and n == 1)))
+
+    def unsqueeze(self, dim: int) -> Tensor:
+        ndim = self._data.ndim
+        if not -ndim - 1 <= dim <= ndim:
+            raise IndexError(
+                f"unsqueeze(): dim {dim} is out of range for a tensor of shape "
+                f"{self._data.shape}; use a dim in [{-ndim - 1}, {ndim}]."
+            )
+        dim = dim % (ndim + 1)
+        shape = self._data.shape
+        return self.reshape(shape[:dim] + (1,) + shape[dim:])
+
+    def permute(self, *dims: Any) -> Tensor:
+        axes = _shape_arg(dims)
+        if sorted(d % max(self.ndim, 1) for d in axes) != list(range(self.ndim)):
+            raise ValueError(
+                f"permute(): dims {axes} are not a permutation of the {self.ndim} dimensions "
+                f"of a tensor of shape {self._data.shape}."
+            )
+        return fn.Permute.apply(self, tuple(d % self.ndim for d in axes))
+
+    def transpose(self, dim0: int, dim1: int) -> Tensor:
+        ndim = self._data.ndim
+        if ndim < 2 and dim0 in (0, -1) and dim1 in (0, -1):
+            return self
+        d0, d1 = (self._dims(d, None, "transpose")[0] for d in (dim0, dim1))
+        axes = list(range(ndim))
+        axes[d0], axes[d1] = axes[d1], axes[d0]
+        return fn.Permute.apply(self, tuple(axes))
+
+    swapaxes = transpose
+
+    @property
+    def T(self) -> Tensor:
+        return fn.Permute.apply(self, tuple(reversed(range(self._data.ndim))))
+
+    @property
+    def mT(self) -> Tensor:
+        if self._data.ndim < 2:
+            raise ValueError(f"mT: needs at least 2 dimensions, got shape {self._data.shape}.")
+        return self.transpose(-2, -1)
+
+    def expand(self, *sizes: Any) -> Tensor:
+        """Broadcast to `sizes` (-1 keeps a dimension), without copying."""
+        sizes = _shape_arg(sizes)
+        lead = len(sizes) - self._data.ndim
+        shape = tuple(
+            self._data.shape[i - lead] if n == -1 and i >= lead else n for i, n in enumerate(sizes)
+        )
+        return self.broadcast_to(shape)
+
+    def broadcast_to(self, *shape: Any) -> Tensor:
+        shape = _shape_arg(shape)
+        if shape == self._data.shape:
+            return self
+        return fn.Expand.apply(self, shape)
+
+    def expand_as(self, other: Tensor) -> Tensor:
+        return self.broadcast_to(other.shape)
+
+    def __getitem__(self, index: Any) -> Tensor:
+        return fn.Getitem.apply(self, _normalize_index(index))
+
+    def __iter__(self) -> Iterator[Tensor]:
+        for i in range(len(self)):
+            yield self[i]
+
+    # ---- in-place updates (outside the graph) ---------------------------------------------
+    def _inplace(self, op: str) -> np.ndarray:
+        if self._requires_grad and state.grad_enabled:
+            where = "a leaf tensor" if self.grad_fn is None else "a tensor in a recorded graph"
+            raise RuntimeError(
+                f"{op}: {where} that requires grad cannot be modified in place while grad mode "
+                "is on; do it under `with tinygrad_np.no_grad():`, or use the out-of-place "
+                "form (x = x + y)."
+            )
+        self._version[0] += 1
+        return self._data
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        self._inplace("__setitem__")[_normalize_index(index)] = _array(value)
+
+    def add_(self, other: Any, alpha: float = 1) -> Tensor:
+        data = self._inplace("add_")
+        data += _array(other) if alpha == 1 else alpha * _array(other)
+        return self
+
+    def sub_(self, other: Any, alpha: float = 1) -> Tensor:
+        data = self._inplace("sub_")
+        data -= _array(other) if alpha == 1 else alpha * _array(other)
+        return self
+
+    def mul_(self, other: Any) -> Tensor:
+        data = self._inplace("mul_")
+        data *= _array(other)
+        return self
+
+    def div_(self, other: Any) -> Tensor:
+        data = self._inplace("div_")
+        data /= _array(other)
+        return self
+
+    def zero_(self) -> Tensor:
+        self._inplace("zero_").fill(0)
+        return self
+
+    def fill_(self, value: Any) -> Tensor:
+        self._inplace("fill_").fill(value)
+        return self
+
+    def copy_(self, src: Any) -> Tensor:
+        np.copyto(self._inplace("copy_"), _array(src), casting="same_kind")
+        return self
+
+    def __iadd__(self, other: Any) -> Tensor:
+        return self.add_(other) if not self._records() else self + other
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self.sub_(other) if not self._records() else self - other
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self.mul_(other) if not self._records() else self * other
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self.div_(other) if not self._records() else self / other
+
+    def _records(self) -> bool:
+        """`y += 1` on a non-leaf in the graph rebinds y to a new node (same values, correct
+        gradients); on a leaf that requires grad it raises, as in PyTorch."""
+        return self._requires_grad and state.grad_enabled and self.grad_fn is not None
+
+    # ---- NumPy protocols: ufuncs and functions on Tensors build graph nodes ---------------
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        from .interop import array_ufunc
+
+        return array_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        from .interop import array_function
+
+        return array_function(func, args, kwargs)
+
+    def __repr__(self) -> str:
+        body = np.array2string(self._data, separator=", ", prefix="tensor(")
+        extras = ""
+        if self._data.dtype not in (np.float32, np.int64, np.bool_):
+            extras += f", dtype={self._data.dtype}"
+        if self.grad_fn is not None:
+            extras += f", grad_fn={self.grad_fn!r}"
+        elif self._requires_grad:
+            extras += ", requires_grad=True"
+        return f"tensor({body}{extras})"
+
+
+def _normalize_index(index: Any) -> tuple[Any, ...]:
+    """Make an index a tuple of NumPy index components; Tensors and lists become arrays."""
+    if not isinstance(index, tuple):
+        index = (index,)
+    out = []
+    for i in index:
+        if isinstance(i, Tensor):
+            i = i._data
+        elif isinstance(i, list):
+            i = np.asarray(i)
+        if isinstance(i, np.ndarray) and i.dtype.kind not in "iub":
+            raise IndexError(
+                f"indexing: an index array must hold integers or booleans, got dtype {i.dtype}; "
+                "convert it with .long() or .astype(np.int64)."
+            )
+        out.append(i)
+    return tuple(out)
+
+
+def matmul(a: Any, b: Any) -> Tensor:
+    """Matrix product with np.matmul's rules (1-D, 2-D, batched with broadcast batch dims)."""
+    sa, sb = np.shape(_array(a)), np.shape(_array(b))
+    if not sa or not sb:
+        raise ValueError(
+            f"matmul: both operands need at least 1 dimension, got shapes {sa} and {sb}; "
+            "use * to multiply by a scalar."
+        )
+    k_a = sa[-1]
+    k_b = sb[0] if len(sb) == 1 else sb[-2]
+    if k_a != k_b:
+        raise ValueError(
+            f"matmul: shapes {sa} and {sb} do not match: the last dimension of the first "
+            f"({k_a}) must equal the {'only' if len(sb) == 1 else 'second-to-last'} dimension "
+            f"of the second ({k_b}). Transpose one operand (e.g. .T) or check the layer sizes."
+        )
+    try:
+        np.broadcast_shapes(sa[:-2], sb[:-2])
+    except ValueError:
+        raise ValueError(
+            f"matmul: the batch dimensions of shapes {sa} and {sb} do not broadcast."
+        ) from None
+    return fn.MatMul.apply(a, b)
+
+
+def where(condition: Any, input: Any, other: Any) -> Tensor:
+    """Elements of `input` where `condition` holds, else of `other`."""
+    cond = np.asarray(_array(condition))
+    if cond.dtype != np.bool_:
+        cond = cond.astype(bool)
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        return Tensor._wrap(np.where(cond, input, other), None, False, [0])
+    return fn.Where.apply(cond, input, other)
+
+
+function.Tensor = Tensor
