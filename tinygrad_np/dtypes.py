@@ -38,7 +38,13 @@ def to_array(data: Any, dtype: Any = None, copy: bool = True) -> np.ndarray:
         return np.array(data, dtype=np.dtype(dtype), copy=copy)
     if isinstance(data, (np.ndarray, np.generic)):
         return np.array(data, copy=copy)
-    arr = np.asarray(data)
+    try:
+        arr = np.asarray(data)
+    except ValueError:
+        raise ValueError(
+            "tensor(): the nested lists have different lengths; every row of a tensor needs "
+            "the same number of elements (pad them, or make separate tensors)."
+        ) from None
     if arr.dtype == np.float64:
         return arr.astype(_default["float"], copy=False)
     if arr.dtype.kind in "iu":

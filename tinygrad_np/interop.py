@@ -15,7 +15,7 @@ import numpy as np
 
 from . import functions as fn
 from .autograd.grad_mode import state
-from .tensor import Tensor, matmul, where
+from .tensor import Tensor, _promote, matmul, where
 
 _UFUNCS: dict[Any, Callable[..., Any]] = {
     np.add: fn.Add.apply,
@@ -34,6 +34,14 @@ _UFUNCS: dict[Any, Callable[..., Any]] = {
     np.tanh: fn.Tanh.apply,
     np.maximum: fn.Maximum.apply,
     np.minimum: fn.Minimum.apply,
+}
+
+# Ufuncs whose result carries no gradient (comparisons, tests, sign): computed on the data,
+# returned as a Tensor outside the graph, like Tensor's comparison operators.
+_NO_GRAD_UFUNCS = {
+    np.equal, np.not_equal, np.less, np.less_equal, np.greater, np.greater_equal,
+    np.isfinite, np.isinf, np.isnan, np.sign, np.logical_and, np.logical_or, np.logical_xor,
+    np.logical_not,
 }
 
 
@@ -86,7 +94,10 @@ def _refuse(name: str) -> None:
 def array_ufunc(ufunc: Any, method: str, inputs: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     op = _UFUNCS.get(ufunc)
     if op is not None and method == "__call__" and not kwargs:
-        return op(*inputs)
+        return op(*_promote(*inputs)) if len(inputs) == 2 else op(*inputs)
+    if ufunc in _NO_GRAD_UFUNCS and method == "__call__":
+        result = ufunc(*_plain(inputs), **_plain(kwargs))
+        return Tensor._wrap(np.asarray(result), None, False, [0])
     if state.grad_enabled and _needs_grad(inputs):
         _refuse(ufunc.__name__)
     return getattr(ufunc, method)(*_plain(inputs), **_plain(kwargs))

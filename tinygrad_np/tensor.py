@@ -13,7 +13,7 @@ import numpy as np
 from . import functions as fn
 from .autograd import engine, function
 from .autograd.grad_mode import state
-from .dtypes import check_can_require_grad, to_array
+from .dtypes import check_can_require_grad, get_default_dtype, to_array
 
 max_result = namedtuple("max", ["values", "indices"])
 min_result = namedtuple("min", ["values", "indices"])
@@ -173,6 +173,8 @@ class Tensor:
         dtype = np.dtype(dtype)
         if dtype == self._data.dtype:
             return self
+        if dtype.kind not in "fc":  # integers and bools have no gradient: outside the graph
+            return Tensor._wrap(self._data.astype(dtype), None, False, [0])
         return fn.Cast.apply(self, dtype)
 
     to = astype
@@ -208,34 +210,34 @@ class Tensor:
 
     # ---- arithmetic -----------------------------------------------------------------------
     def __add__(self, other: Any) -> Tensor:
-        return fn.Add.apply(self, other)
+        return fn.Add.apply(*_operands(self, other))
 
     def __radd__(self, other: Any) -> Tensor:
-        return fn.Add.apply(other, self)
+        return fn.Add.apply(*_operands(self, other)[::-1])
 
     def __sub__(self, other: Any) -> Tensor:
-        return fn.Sub.apply(self, other)
+        return fn.Sub.apply(*_operands(self, other))
 
     def __rsub__(self, other: Any) -> Tensor:
-        return fn.Sub.apply(other, self)
+        return fn.Sub.apply(*_operands(self, other)[::-1])
 
     def __mul__(self, other: Any) -> Tensor:
-        return fn.Mul.apply(self, other)
+        return fn.Mul.apply(*_operands(self, other))
 
     def __rmul__(self, other: Any) -> Tensor:
-        return fn.Mul.apply(other, self)
+        return fn.Mul.apply(*_operands(self, other)[::-1])
 
     def __truediv__(self, other: Any) -> Tensor:
-        return fn.Div.apply(self, other)
+        return fn.Div.apply(*_operands(self, other))
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        return fn.Div.apply(other, self)
+        return fn.Div.apply(*_operands(self, other)[::-1])
 
     def __pow__(self, exponent: Any) -> Tensor:
-        return fn.Pow.apply(self, exponent)
+        return fn.Pow.apply(*_operands(self, exponent))
 
     def __rpow__(self, base: Any) -> Tensor:
-        return fn.Pow.apply(base, self)
+        return fn.Pow.apply(*_operands(self, base)[::-1])
 
     def __matmul__(self, other: Any) -> Tensor:
         return matmul(self, other)
@@ -257,20 +259,25 @@ class Tensor:
     neg = __neg__
 
     def add(self, other: Any) -> Tensor:
-        return fn.Add.apply(self, other)
+        return fn.Add.apply(*_operands(self, other))
 
     def sub(self, other: Any) -> Tensor:
-        return fn.Sub.apply(self, other)
+        return fn.Sub.apply(*_operands(self, other))
 
     def mul(self, other: Any) -> Tensor:
-        return fn.Mul.apply(self, other)
+        return fn.Mul.apply(*_operands(self, other))
 
     def div(self, other: Any) -> Tensor:
-        return fn.Div.apply(self, other)
+        return fn.Div.apply(*_operands(self, other))
 
     # Comparisons give bool tensors outside the graph.
     def _compare(self, op: Any, other: Any) -> Tensor:
-        return Tensor._wrap(np.asarray(op(self._data, _array(other))), None, False, [0])
+        other = _array(other)
+        try:
+            result = op(self._data, other)
+        except ValueError as err:
+            raise function.op_error(op.__name__, (self._data, np.asarray(other)), err) from None
+        return Tensor._wrap(np.asarray(result), None, False, [0])
 
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
         return self._compare(np.equal, other)
@@ -330,15 +337,20 @@ class Tensor:
     def clamp(self, min: Any = None, max: Any = None) -> Tensor:
         if min is None and max is None:
             raise ValueError("clamp(): give at least one of min and max.")
-        return fn.Clamp.apply(self, _array(min), _array(max))
+        # Bounds never change the dtype (a NumPy float64 bound keeps a float32 tensor float32).
+        if min is not None:
+            min = _promote(self, min)[1]
+        if max is not None:
+            max = _promote(self, max)[1]
+        return fn.Clamp.apply(self, min, max)
 
     clip = clamp
 
     def maximum(self, other: Any) -> Tensor:
-        return fn.Maximum.apply(self, other)
+        return fn.Maximum.apply(*_operands(self, other))
 
     def minimum(self, other: Any) -> Tensor:
-        return fn.Minimum.apply(self, other)
+        return fn.Minimum.apply(*_operands(self, other))
 
     def where(self, condition: Any, other: Any) -> Tensor:
         """`x.where(cond, y)` is `where(cond, x, y)`, as in PyTorch."""
@@ -354,6 +366,8 @@ class Tensor:
         if dim is None:
             return tuple(range(ndim))
         dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+        if not dims:  # dim=() reduces everything, as in PyTorch (NumPy's axis=() reduces nothing)
+            return tuple(range(ndim))
         out = []
         for d in dims:
             if not -max(ndim, 1) <= d < max(ndim, 1):
@@ -365,6 +379,13 @@ class Tensor:
         if len(set(out)) != len(out):
             raise ValueError(f"{op}(): dim {dim} names a dimension twice.")
         return tuple(sorted(d for d in set(out) if d < ndim))
+
+    def _dim(self, dim: Any, op: str) -> int:
+        """One dim, for ops that take a single one (normalised; 0 for a 0-d tensor)."""
+        if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
+            raise TypeError(f"{op}(): dim must be one int, got {dim!r}.")
+        dims = self._dims(dim, None, op)
+        return dims[0] if dims else 0
 
     def sum(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
             keepdims: bool | None = None) -> Tensor:
@@ -413,7 +434,11 @@ class Tensor:
         return dims
 
     def _extremum_along(self, dim: Any, keepdim: bool, largest: bool) -> tuple[Tensor, Tensor]:
-        (d,) = self._nonempty(self._dims(dim, None, "max" if largest else "min"), "max")
+        op = "max" if largest else "min"
+        d = self._dim(dim, op)
+        if self._data.ndim == 0:  # like PyTorch: the value itself, at index 0
+            return self.reshape(1)._extremum_along(0, False, largest)
+        self._nonempty((d,), op)
         pick = np.argmax if largest else np.argmin
         idx = pick(self._data, axis=d, keepdims=True)
         # Gather through indexing, so the gradient goes only to the returned index.
@@ -440,14 +465,19 @@ class Tensor:
             return self.minimum(dim)
         return min_result(*self._extremum_along(dim, keepdim, largest=False))
 
-    def argmax(self, dim: Any = None, keepdim: bool = False) -> Tensor:
-        idx = np.argmax(self._data, axis=None if dim is None else int(dim),
-                        keepdims=keepdim and dim is not None)
-        return Tensor._wrap(np.asarray(idx), None, False, [0])
+    def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        """Index of the (first) largest element: of the flattened tensor when dim is None."""
+        return self._arg_extremum(np.argmax, dim, keepdim, "argmax")
 
-    def argmin(self, dim: Any = None, keepdim: bool = False) -> Tensor:
-        idx = np.argmin(self._data, axis=None if dim is None else int(dim),
-                        keepdims=keepdim and dim is not None)
+    def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        return self._arg_extremum(np.argmin, dim, keepdim, "argmin")
+
+    def _arg_extremum(self, pick: Any, dim: Any, keepdim: bool, op: str) -> Tensor:
+        dims = self._nonempty(self._dims(None if dim is None else int(dim), None, op), op)
+        if dim is None:
+            idx = pick(self._data)
+        else:  # a 0-d tensor has no axis: its only element is at index 0
+            idx = pick(self._data, axis=dims[0], keepdims=keepdim) if dims else 0
         return Tensor._wrap(np.asarray(idx), None, False, [0])
 
     def logsumexp(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
@@ -464,14 +494,14 @@ class Tensor:
         """exp(x) / sum(exp(x)) along `dim`, computed stably (finite at logits of 1e4)."""
         if self._data.ndim == 0:
             return self.reshape(1).softmax(0).reshape(())
-        (d,) = self._dims(dim, None, "softmax")
+        d = self._dim(dim, "softmax")
         return fn.Softmax.apply(self, d)
 
     def log_softmax(self, dim: int = -1) -> Tensor:
         """x - logsumexp(x) along `dim`, computed stably."""
         if self._data.ndim == 0:
             return self.reshape(1).log_softmax(0).reshape(())
-        (d,) = self._dims(dim, None, "log_softmax")
+        d = self._dim(dim, "log_softmax")
         return fn.LogSoftmax.apply(self, d)
 
     def all(self) -> bool:
@@ -490,8 +520,7 @@ class Tensor:
         shape = self._data.shape
         if not shape:
             return self.reshape(1)
-        (start,) = self._dims(start_dim, None, "flatten")
-        (end,) = self._dims(end_dim, None, "flatten")
+        start, end = self._dim(start_dim, "flatten"), self._dim(end_dim, "flatten")
         if start > end:
             raise ValueError(f"flatten(): start_dim {start_dim} comes after end_dim {end_dim}.")
         middle = int(np.prod(shape[start:end + 1], dtype=np.int64))
@@ -526,7 +555,7 @@ class Tensor:
         ndim = self._data.ndim
         if ndim < 2 and dim0 in (0, -1) and dim1 in (0, -1):
             return self
-        d0, d1 = (self._dims(d, None, "transpose")[0] for d in (dim0, dim1))
+        d0, d1 = self._dim(dim0, "transpose"), self._dim(dim1, "transpose")
         axes = list(range(ndim))
         axes[d0], axes[d1] = axes[d1], axes[d0]
         return fn.Permute.apply(self, tuple(axes))
@@ -655,6 +684,73 @@ class Tensor:
         return f"tensor({body}{extras})"
 
 
+def _operands(t: Tensor, other: Any) -> tuple[Any, Any]:
+    """`_promote(t, other)` with the common cases (same dtype, a float tensor and a Python
+    number) decided in two checks: this runs on every arithmetic operator."""
+    if type(other) is Tensor:
+        if other._data.dtype is t._data.dtype:
+            return t, other
+    elif type(other) in (float, int) and t._data.dtype.kind == "f":
+        return t, other
+    return _promote(t, other)
+
+
+# PyTorch's type categories: an operand of a higher one decides the result's dtype.
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}
+
+
+def _promote(a: Any, b: Any) -> tuple[Any, Any]:
+    """Make NumPy compute `a (op) b` in the dtype PyTorch would give.
+
+    NumPy 2 widens more eagerly: float32 with an int64 array or with a NumPy float64 scalar
+    gives float64, and an int array with a Python float gives float64. PyTorch keeps a tensor's
+    dtype unless the other operand is of a higher category (bool < int < float), treats NumPy
+    scalars like Python numbers, and does not let a 0-d operand widen a dimensioned one of the
+    same category. Returns the operands, one of them cast where needed (through a Cast node if
+    it needs grad)."""
+    da = a._data if isinstance(a, Tensor) else a
+    db = b._data if isinstance(b, Tensor) else b
+    a_array, b_array = isinstance(da, np.ndarray), isinstance(db, np.ndarray)
+    if a_array and b_array:
+        if da.dtype == db.dtype:
+            return a, b
+        ka, kb = _CATEGORY.get(da.dtype.kind), _CATEGORY.get(db.dtype.kind)
+        if ka is None or kb is None:
+            return a, b
+        if ka != kb:  # the lower category takes the higher one's dtype
+            return (_cast(a, db.dtype), b) if ka < kb else (a, _cast(b, da.dtype))
+        # A wider 0-d operand takes the dimensioned one's dtype.
+        if da.ndim == 0 and db.ndim and da.dtype.itemsize > db.dtype.itemsize:
+            return _cast(a, db.dtype), b
+        if db.ndim == 0 and da.ndim and db.dtype.itemsize > da.dtype.itemsize:
+            return a, _cast(b, da.dtype)
+        return a, b
+    if a_array and isinstance(db, _NUMBERS):
+        a, b = _with_number(a, da, db)
+    elif b_array and isinstance(da, _NUMBERS):
+        b, a = _with_number(b, db, da)
+    return a, b
+
+
+_NUMBERS = (bool, int, float, np.generic)
+
+
+def _with_number(x: Any, data: np.ndarray, number: Any) -> tuple[Any, Any]:
+    """An array operand and a number: NumPy treats Python numbers as weakly typed (NEP 50),
+    so only an integer or bool array with a float number needs the default float dtype."""
+    if isinstance(number, np.generic):
+        number = number.item()  # a NumPy scalar counts as a Python number, as in PyTorch
+    if isinstance(number, float) and data.dtype.kind in "iub":
+        return _cast(x, get_default_dtype()), number
+    if isinstance(number, int) and not isinstance(number, bool) and data.dtype.kind == "b":
+        return _cast(x, np.dtype(np.int64)), number
+    return x, number
+
+
+def _cast(x: Any, dtype: np.dtype) -> Any:
+    return x.astype(dtype) if isinstance(x, Tensor) else np.asarray(x).astype(dtype)
+
+
 def _normalize_index(index: Any) -> tuple[Any, ...]:
     """Make an index a tuple of NumPy index components; Tensors and lists become arrays."""
     if not isinstance(index, tuple):
@@ -706,7 +802,7 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:
         cond = cond.astype(bool)
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         return Tensor._wrap(np.where(cond, input, other), None, False, [0])
-    return fn.Where.apply(cond, input, other)
+    return fn.Where.apply(cond, *_promote(input, other))
 
 
 function.Tensor = Tensor

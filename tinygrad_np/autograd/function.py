@@ -112,7 +112,10 @@ class Function:
         tensor = Tensor
         arrays = [a._data if isinstance(a, tensor) else a for a in args]
         ctx = Context(cls)
-        data = cls.forward(ctx, *arrays)
+        try:
+            data = cls.forward(ctx, *arrays)
+        except (ValueError, IndexError) as err:
+            raise op_error(cls.__name__, arrays, err) from None
         if not isinstance(data, np.ndarray):
             # NumPy reductions return scalars; the graph holds arrays (and so must ctx.saved).
             scalar, data = data, np.asarray(data)
@@ -145,6 +148,26 @@ class Function:
             ctx.trace = traceback.extract_stack()[:-2]
             _check_finite(cls.__name__, "forward", data, ctx)
         return out
+
+
+def op_error(op: str, args: Any, err: Exception) -> Exception:
+    """Reword NumPy's error from inside an op so that it names the op and its input shapes."""
+    op = op.lower()
+    shapes = [a.shape for a in args if isinstance(a, np.ndarray)]
+    names = [str(s) for s in shapes]
+    listed = ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else "".join(names)
+    if "broadcast" in str(err):
+        try:
+            np.broadcast_shapes(*shapes)
+        except ValueError:
+            return ValueError(
+                f"{op}: shapes {listed} do not broadcast together: aligned from the right, "
+                "each pair of dimensions must be equal or 1. Reshape or unsqueeze an operand "
+                "to line them up."
+            )
+    kind = IndexError if isinstance(err, IndexError) else ValueError
+    plural = "s" if len(shapes) > 1 else ""
+    return kind(f"{op}: {err} (input shape{plural} {listed}).")
 
 
 def _note_saved_sources(ctx: Context, args: tuple[Any, ...], arrays: list[Any],

@@ -21,12 +21,22 @@ from .elementwise import (
                           Where,
 )
 from .linalg import MatMul
+from .nn_ops import (
+                          BinaryCrossEntropy,
+                          BinaryCrossEntropyWithLogits,
+                          CrossEntropy,
+                          Erf,
+                          Gelu,
+                          GeluTanh,
+                          Softplus,
+)
 from .reductions import Amax, Amin, LogSumExp, Mean, Prod, Sum
 from .shape import Cat, Expand, Getitem, IndexAddZeros, Permute, Reshape
 
 __all__ = [
-    "Abs", "Add", "Amax", "Amin", "Cast", "Cat", "Clamp", "Cos", "Div", "Exp", "Expand", "Getitem",
-    "IndexAddZeros", "Log", "LogSoftmax", "LogSumExp", "MatMul", "Maximum", "Mean", "Minimum",
-    "Mul", "Neg", "Permute", "Pow", "Prod", "ReLU", "Reshape", "Sigmoid", "Sin", "Softmax",
-    "Sqrt", "Sub", "Sum", "Tanh", "Where",
+    "Abs", "Add", "Amax", "Amin", "BinaryCrossEntropy", "BinaryCrossEntropyWithLogits", "Cast",
+    "Cat", "Clamp", "Cos", "CrossEntropy", "Div", "Erf", "Exp", "Expand", "Gelu", "GeluTanh",
+    "Getitem", "IndexAddZeros", "Log", "LogSoftmax", "LogSumExp", "MatMul", "Maximum", "Mean",
+    "Minimum", "Mul", "Neg", "Permute", "Pow", "Prod", "ReLU", "Reshape", "Sigmoid", "Sin",
+    "Softmax", "Softplus", "Sqrt", "Sub", "Sum", "Tanh", "Where",
 ]

@@ -91,7 +91,15 @@ class Pow(Function):
     def backward(ctx, grad):
         a, b, out = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
-        grad_a = grad * b * a ** (b - 1) if need_a else None
+        grad_a = None
+        if need_a:
+            exponent = b - 1
+            # At a = b = 0 the da term is 0 like PyTorch, not 0 * 0^-1 = NaN: bump the exponent
+            # to 0 at exactly those points (b = 0 zeroes the term whatever the power).
+            zero_zero = (np.asarray(a) == 0) & (np.asarray(b) == 0)
+            if zero_zero.any():
+                exponent = exponent + zero_zero
+            grad_a = grad * b * a**exponent
         grad_b = grad * out * np.log(np.where(np.asarray(a) == 0, 1, a)) if need_b else None
         return grad_a, grad_b
 
@@ -205,21 +213,27 @@ class Minimum(_Extremum):
 
 
 class Clamp(Function):
-    """clamp(a, lo, hi); the gradient passes where lo <= a <= hi (bounds included)."""
+    """clamp(a, lo, hi) = min(max(a, lo), hi). Like PyTorch, the gradient goes to `a` where
+    lo <= a <= hi (bounds included), and to a bound that is a tensor where it is the result:
+    to `lo` where a < lo < hi, to `hi` where a > hi or where the bounds cross (hi < lo)."""
 
     @staticmethod
     def forward(ctx, a, lo, hi):
-        inside = True
-        if lo is not None:
-            inside = a >= lo
-        if hi is not None:
-            inside = inside & (a <= hi)
-        ctx.inside = inside
+        ctx.below = a < lo if lo is not None else np.False_
+        ctx.above = a > hi if hi is not None else np.False_
+        ctx.lo, ctx.hi = lo, hi
         return np.clip(a, lo, hi)
 
     @staticmethod
     def backward(ctx, grad):
-        return grad * ctx.inside, None, None
+        _, need_lo, need_hi = ctx.needs_input_grad
+        below, above, lo, hi = ctx.below, ctx.above, ctx.lo, ctx.hi
+        grad_lo = grad_hi = None
+        if need_lo:
+            grad_lo = grad * (below if hi is None else below & (np.less(lo, hi)))
+        if need_hi:
+            grad_hi = grad * (above if lo is None else above | (np.less(hi, lo)))
+        return grad * ~(below | above), grad_lo, grad_hi
 
 
 class Where(Function):

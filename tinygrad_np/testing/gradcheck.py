@@ -22,7 +22,10 @@ def _as_float64_inputs(inputs: Any) -> tuple[Any, ...]:
     out = []
     for x in inputs:
         if isinstance(x, Tensor) and x.dtype.kind == "f":
-            out.append(Tensor(x.data, dtype=np.float64, requires_grad=x.requires_grad))
+            # C order: the numerical Jacobian perturbs elements through a flat view.
+            # (np.ascontiguousarray would turn a 0-d array into shape (1,).)
+            data = np.array(x.data, dtype=np.float64, order="C")
+            out.append(Tensor(data, requires_grad=x.requires_grad))
         else:
             out.append(x)
     return tuple(out)

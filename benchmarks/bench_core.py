@@ -1,0 +1,134 @@
+"""Core micro-benchmarks: per-op overhead and a matmul, forward + backward, against
+hand-written NumPy doing the same math (and PyTorch when installed).
+
+    python benchmarks/bench_core.py            # full run
+    python benchmarks/bench_core.py --smoke    # a few rounds, for the test suite
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+
+# _timing pins the BLAS thread count, so it must load before NumPy does.
+from _timing import THREADS, interleaved_medians, markdown_table, try_import_torch
+
+# isort: split
+
+import numpy as np
+
+import tinygrad_np as tg
+
+CHAIN = [("mul", 1.001), ("add", 0.001), ("tanh", None), ("sub", 0.0005)] * 250  # 1,000 ops
+
+
+def chain_numpy(x0: np.ndarray) -> np.ndarray:
+    """The chain and its hand-written backward: what a careful NumPy programmer writes."""
+    x, saved = x0, []
+    for op, c in CHAIN:
+        if op == "mul":
+            x = x * c
+        elif op == "add":
+            x = x + c
+        elif op == "sub":
+            x = x - c
+        else:
+            x = np.tanh(x)
+            saved.append(x)
+    g = np.ones_like(x)
+    for op, c in reversed(CHAIN):
+        if op == "mul":
+            g = g * c
+        elif op == "tanh":
+            y = saved.pop()
+            g = g * (1 - y * y)
+    return g
+
+
+def chain_tinygrad(x0: np.ndarray) -> np.ndarray:
+    x = leaf = tg.tensor(x0, requires_grad=True)
+    for op, c in CHAIN:
+        if op == "mul":
+            x = x * c
+        elif op == "add":
+            x = x + c
+        elif op == "sub":
+            x = x - c
+        else:
+            x = x.tanh()
+    x.sum().backward()
+    return leaf.grad.data
+
+
+def chain_torch(torch, x0: np.ndarray):
+    x = leaf = torch.tensor(x0, requires_grad=True)
+    for op, c in CHAIN:
+        if op == "mul":
+            x = x * c
+        elif op == "add":
+            x = x + c
+        elif op == "sub":
+            x = x - c
+        else:
+            x = x.tanh()
+    x.sum().backward()
+    return leaf.grad
+
+
+def matmul_numpy(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    c = a @ b
+    c.sum()
+    g = np.ones_like(c)
+    return g @ b.T, a.T @ g
+
+
+def matmul_tinygrad(a: tg.Tensor, b: tg.Tensor) -> None:
+    a.grad = b.grad = None
+    (a @ b).sum().backward()
+
+
+def matmul_torch(a, b) -> None:
+    a.grad = b.grad = None
+    (a @ b).sum().backward()
+
+
+def run(rounds: int, repeat: int, dtype: type) -> str:
+    torch = try_import_torch()
+    x0 = np.linspace(-1, 1, 4).astype(dtype)
+    np.testing.assert_allclose(chain_tinygrad(x0), chain_numpy(x0), rtol=1e-5)
+    impls = {"numpy (hand-written)": lambda: chain_numpy(x0),
+             "tinygrad_np": lambda: chain_tinygrad(x0)}
+    if torch is not None:
+        impls["torch (eager)"] = lambda: chain_torch(torch, x0)
+    out = [markdown_table(f"1,000-op chain on (4,) {np.dtype(dtype).name}, fwd+bwd",
+                          interleaved_medians(impls, rounds, repeat), "numpy (hand-written)")]
+
+    rng = np.random.default_rng(0)
+    a0, b0 = (rng.standard_normal((256, 256)).astype(dtype) for _ in range(2))
+    ta, tb = tg.tensor(a0, requires_grad=True), tg.tensor(b0, requires_grad=True)
+    impls = {"numpy (hand-written)": lambda: matmul_numpy(a0, b0),
+             "tinygrad_np": lambda: matmul_tinygrad(ta, tb)}
+    if torch is not None:
+        pa, pb = (torch.tensor(v, requires_grad=True) for v in (a0, b0))
+        impls["torch (eager)"] = lambda: matmul_torch(pa, pb)
+    out.append(markdown_table(f"256x256 matmul {np.dtype(dtype).name}, fwd+bwd",
+                              interleaved_medians(impls, rounds, repeat * 5),
+                              "numpy (hand-written)"))
+    return "\n\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> str:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--smoke", action="store_true", help="a few rounds only")
+    parser.add_argument("--rounds", type=int, default=15)
+    args = parser.parse_args(argv)
+    rounds, repeat = (2, 1) if args.smoke else (args.rounds, 5)
+    header = (f"Machine: {platform.machine()}, {platform.python_implementation()} "
+              f"{platform.python_version()}, NumPy {np.__version__}, BLAS threads {THREADS}")
+    report = "\n\n".join([header] + [run(rounds, repeat, dt) for dt in (np.float32, np.float64)])
+    print(report)
+    return report
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,336 @@
+"""Losses: gradcheck under Hypothesis, closed forms, extreme logits, PyTorch, target errors."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import tinygrad_np as tg
+from tinygrad_np import nn
+from tinygrad_np.functions import nn_ops
+from tinygrad_np.nn import functional as F
+from tinygrad_np.testing import gradcheck, gradgradcheck
+
+dims = st.integers(1, 4)
+seeds = st.integers(0, 2**16)
+reductions = st.sampled_from(["mean", "sum", "none"])
+
+
+def rng_of(seed):
+    return np.random.default_rng(seed)
+
+
+def leaf(x):
+    return tg.tensor(np.asarray(x, dtype=np.float64), requires_grad=True)
+
+
+# ---- gradcheck ------------------------------------------------------------------------------
+@given(n=dims, c=st.integers(2, 4), reduction=reductions, smoothing=st.sampled_from([0, 0.3]),
+       weighted=st.booleans(), seed=seeds)
+def test_cross_entropy_gradcheck_with_class_indices(n, c, reduction, smoothing, weighted, seed):
+    rng = rng_of(seed)
+    target = rng.integers(0, c, n)
+    target[0] = -100 if n > 1 else target[0]  # one ignored sample
+    weight = rng.uniform(0.5, 2, c) if weighted else None
+    loss = nn.CrossEntropyLoss(weight=weight, reduction=reduction, label_smoothing=smoothing)
+    assert gradcheck(lambda x: loss(x, target), (leaf(rng.standard_normal((n, c))),))
+
+
+@settings(max_examples=15)
+@given(n=dims, c=st.integers(2, 3), d=st.integers(1, 2), reduction=reductions, seed=seeds)
+def test_cross_entropy_gradcheck_with_probabilities_and_spatial_dims(n, c, d, reduction, seed):
+    rng = rng_of(seed)
+    probs = leaf(rng.dirichlet(np.ones(c), (n, d)).transpose(0, 2, 1))  # (N, C, d)
+    logits = leaf(rng.standard_normal((n, c, d)))
+    fn = lambda x, p: F.cross_entropy(x, p, reduction=reduction, label_smoothing=0.1)
+    assert gradcheck(fn, (logits, probs))  # the target probabilities are differentiable too
+
+
+@given(n=dims, c=st.integers(2, 4), reduction=reductions, weighted=st.booleans(), seed=seeds)
+def test_nll_loss_gradcheck(n, c, reduction, weighted, seed):
+    rng = rng_of(seed)
+    target = rng.integers(0, c, n)
+    weight = rng.uniform(0.5, 2, c) if weighted else None
+    loss = nn.NLLLoss(weight=weight, reduction=reduction)
+    assert gradcheck(lambda x: loss(x.log_softmax(1), target),
+                     (leaf(rng.standard_normal((n, c))),))
+
+
+@given(rows=dims, cols=dims, reduction=reductions, seed=seeds)
+def test_mse_loss_gradcheck(rows, cols, reduction, seed):
+    rng = rng_of(seed)
+    loss = nn.MSELoss(reduction=reduction)
+    assert gradcheck(loss, (leaf(rng.standard_normal((rows, cols))),
+                            leaf(rng.standard_normal((rows, cols)))))
+
+
+@given(rows=dims, cols=dims, reduction=reductions, weighted=st.booleans(), seed=seeds)
+def test_bce_loss_gradcheck(rows, cols, reduction, weighted, seed):
+    rng = rng_of(seed)
+    weight = rng.uniform(0.5, 2, cols) if weighted else None
+    loss = nn.BCELoss(weight=weight, reduction=reduction)
+    probs = leaf(rng.uniform(0.05, 0.95, (rows, cols)))
+    assert gradcheck(loss, (probs, leaf(rng.uniform(0, 1, (rows, cols)))))
+
+
+@given(rows=dims, cols=dims, reduction=reductions, pos=st.booleans(), seed=seeds)
+def test_bce_with_logits_gradcheck(rows, cols, reduction, pos, seed):
+    rng = rng_of(seed)
+    pos_weight = leaf(rng.uniform(0.5, 3, cols)) if pos else None
+    fn = lambda x, t, *q: F.binary_cross_entropy_with_logits(
+        x, t, reduction=reduction, pos_weight=q[0] if q else None)
+    inputs = (leaf(rng.standard_normal((rows, cols)) * 3), leaf(rng.uniform(0, 1, (rows, cols))))
+    assert gradcheck(fn, inputs + ((pos_weight,) if pos else ()))
+
+
+@pytest.mark.parametrize("reduction", ["mean", "none"])
+def test_fused_losses_gradgradcheck(reduction):
+    rng = rng_of(0)
+    x, t = leaf(rng.standard_normal((3, 4))), leaf(rng.dirichlet(np.ones(4), 3))
+    ce = lambda x, t: nn_ops.CrossEntropy.apply(x, t, 1, reduction, 3.0)
+    assert gradgradcheck(ce, (x, t))
+    p, y = leaf(rng.uniform(0.1, 0.9, (2, 3))), leaf(rng.uniform(0, 1, (2, 3)))
+    assert gradgradcheck(nn_ops.BinaryCrossEntropy.apply, (p, y))
+    q = leaf(rng.uniform(0.5, 2, 3))
+    assert gradgradcheck(nn_ops.BinaryCrossEntropyWithLogits.apply, (x[:2, :3] * 1, y, q))
+
+
+# ---- closed forms ---------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cross_entropy_gradient_is_exactly_softmax_minus_onehot_over_n(dtype):
+    rng = rng_of(1)
+    x = tg.tensor(rng.standard_normal((7, 5)).astype(dtype), requires_grad=True)
+    y = rng.integers(0, 5, 7)
+    loss = F.cross_entropy(x, y)
+    loss.backward()
+    softmax = F.softmax(x.detach(), dim=1).data
+    onehot = np.eye(5, dtype=dtype)[y]
+    assert x.grad.dtype == dtype and loss.dtype == dtype
+    np.testing.assert_array_equal(x.grad.data, (softmax - onehot) / 7)
+    np.testing.assert_allclose(loss.item(), -np.log(softmax[np.arange(7), y]).mean(), rtol=1e-6)
+
+
+def test_mse_gradient_is_two_residuals_over_n():
+    rng = rng_of(2)
+    pred = leaf(rng.standard_normal((4, 3)))
+    target = rng.standard_normal((4, 3))
+    F.mse_loss(pred, target).backward()
+    np.testing.assert_allclose(pred.grad.data, 2 * (pred.data - target) / 12, rtol=1e-15)
+
+
+def test_bce_with_logits_gradient_is_sigmoid_minus_target_over_n():
+    rng = rng_of(3)
+    x = leaf(rng.standard_normal(6) * 5)
+    t = rng.uniform(0, 1, 6)
+    F.binary_cross_entropy_with_logits(x, t).backward()
+    np.testing.assert_allclose(x.grad.data, (1 / (1 + np.exp(-x.data)) - t) / 6, rtol=1e-14)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_losses_are_finite_at_extreme_logits(dtype):
+    big = np.array([[1e4, -1e4, 0.0], [-1e4, 1e4, 1e4]], dtype=dtype)
+    x = tg.tensor(big, requires_grad=True)
+    loss = F.cross_entropy(x, [1, 0])
+    loss.backward()
+    assert loss.item() == pytest.approx(2e4 + np.log(2) / 2, rel=1e-6)
+    np.testing.assert_allclose(x.grad.data, [[0.5, -0.5, 0], [-0.5, 0.25, 0.25]], atol=1e-7)
+    for probs in (False, True):
+        x.grad = None
+        target = np.array([[0, 1, 0], [1, 0, 0]], dtype=dtype) if probs else [1, 0]
+        F.cross_entropy(x, target, label_smoothing=0.1).backward()
+        assert np.isfinite(x.grad.data).all()
+    x.grad = None
+    t = np.array([[0, 1, 1], [1, 0, 1]], dtype=dtype)
+    loss = F.binary_cross_entropy_with_logits(x, t, pos_weight=np.full(3, 2, dtype=dtype),
+                                              reduction="sum")
+    loss.backward()
+    # 1e4 per confident mistake on a negative, 2e4 (pos_weight 2) on a positive, 2 log 2 at 0.
+    assert loss.item() == pytest.approx(2 * 1e4 + 2 * 2e4 + 2 * np.log(2))
+    sig = np.sign(big) / 2 + 0.5  # sigmoid at -1e4, 0, 1e4
+    np.testing.assert_allclose(x.grad.data, (1 + t) * sig - 2 * t)
+    assert x.grad.dtype == dtype and loss.dtype == dtype
+    p = tg.tensor(np.array([0.0, 1.0, 0.5], dtype=dtype), requires_grad=True)
+    loss = F.binary_cross_entropy(p, np.array([1.0, 0.0, 1.0], dtype=dtype), reduction="none")
+    np.testing.assert_allclose(loss.data, [100, 100, np.log(2)], rtol=1e-6)  # log clamped
+    loss.sum().backward()
+    assert np.isfinite(p.grad.data).all()
+
+
+# ---- PyTorch as the oracle ------------------------------------------------------------------
+def _compare(ours, theirs, ours_inputs, torch_inputs, rtol=1e-10):
+    out_a, out_b = ours(*ours_inputs), theirs(*torch_inputs)
+    np.testing.assert_allclose(out_a.data, out_b.detach().numpy(), rtol=rtol, atol=1e-12)
+    g = rng_of(9).standard_normal(out_a.shape)
+    out_a.backward(g)
+    out_b.backward(__import__("torch").tensor(g))
+    for a, b in zip(ours_inputs, torch_inputs):
+        if getattr(b, "requires_grad", False):
+            np.testing.assert_allclose(a.grad.data, b.grad.numpy(), rtol=rtol, atol=1e-12)
+
+
+def _pair(torch, x):
+    return leaf(x), torch.tensor(x, requires_grad=True)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("smoothing", [0.0, 0.25])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_cross_entropy_matches_pytorch(reduction, smoothing, weighted):
+    torch = pytest.importorskip("torch")
+    tf = torch.nn.functional
+    rng = rng_of(4)
+    w = rng.uniform(0.5, 2, 4) if weighted else None
+    tw = None if w is None else torch.tensor(w)
+    kw = dict(reduction=reduction, label_smoothing=smoothing)
+    for shape, target in (((6, 4), np.array([0, 3, -100, 2, 1, 3])),
+                          ((2, 4, 3), rng.integers(0, 4, (2, 3))),
+                          ((4,), np.array(2))):
+        a, b = _pair(torch, rng.standard_normal(shape))
+        _compare(lambda x, y=target: F.cross_entropy(x, y, weight=w, **kw),
+                 lambda x, y=target: tf.cross_entropy(x, torch.tensor(y), weight=tw, **kw),
+                 [a], [b])
+        if shape == (4,):
+            continue
+        probs = np.moveaxis(rng.dirichlet(np.ones(4), (shape[0],) + shape[2:]), -1, 1)
+        (a, b), (p, q) = _pair(torch, rng.standard_normal(shape)), _pair(torch, probs)
+        _compare(lambda x, t: F.cross_entropy(x, t, weight=w, **kw),
+                 lambda x, t: tf.cross_entropy(x, t, weight=tw, **kw), [a, p], [b, q])
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_nll_mse_bce_match_pytorch(reduction):
+    torch = pytest.importorskip("torch")
+    tf = torch.nn.functional
+    rng = rng_of(5)
+    target = np.array([1, -1, 0, 2])
+    w = rng.uniform(0.5, 2, 3)
+    a, b = _pair(torch, rng.standard_normal((4, 3)))
+    _compare(lambda x: F.nll_loss(x, target, weight=w, ignore_index=-1, reduction=reduction),
+             lambda x: tf.nll_loss(x, torch.tensor(target), weight=torch.tensor(w),
+                                   ignore_index=-1, reduction=reduction), [a], [b])
+    (a, b), (t, u) = _pair(torch, rng.standard_normal((3, 5))), _pair(torch, rng.random((3, 5)))
+    _compare(lambda x, y: F.mse_loss(x, y, reduction=reduction),
+             lambda x, y: tf.mse_loss(x, y, reduction=reduction), [a, t], [b, u])
+    w = rng.uniform(0.5, 2, 5)
+    (a, b), (t, u) = _pair(torch, rng.uniform(0.01, 0.99, (3, 5))), _pair(torch, rng.random((3, 5)))
+    _compare(lambda x, y: F.binary_cross_entropy(x, y, weight=w, reduction=reduction),
+             lambda x, y: tf.binary_cross_entropy(x, y, weight=torch.tensor(w),
+                                                  reduction=reduction), [a, t], [b, u])
+    pw = rng.uniform(0.5, 3, 5)
+    (a, b), (t, u) = _pair(torch, rng.standard_normal((3, 5)) * 4), _pair(torch, rng.random((3, 5)))
+    _compare(lambda x, y: F.binary_cross_entropy_with_logits(x, y, weight=w, pos_weight=pw,
+                                                             reduction=reduction),
+             lambda x, y: tf.binary_cross_entropy_with_logits(
+                 x, y, weight=torch.tensor(w), pos_weight=torch.tensor(pw), reduction=reduction),
+             [a, t], [b, u])
+
+
+def test_loss_modules_match_pytorch_in_float32():
+    torch = pytest.importorskip("torch")
+    tnn = torch.nn
+    rng = rng_of(6)
+    x = rng.standard_normal((5, 3)).astype(np.float32) * 3
+    y = rng.integers(0, 3, 5)
+    t = rng.random((5, 3)).astype(np.float32)
+    w = np.array([1.0, 2.0, 0.5], dtype=np.float32)
+    cases = [
+        (nn.CrossEntropyLoss(weight=w, label_smoothing=0.1, ignore_index=1),
+         tnn.CrossEntropyLoss(weight=torch.tensor(w), label_smoothing=0.1, ignore_index=1), y),
+        (nn.NLLLoss(), tnn.NLLLoss(), y),
+        (nn.MSELoss(), tnn.MSELoss(), t),
+        (nn.BCEWithLogitsLoss(pos_weight=w), tnn.BCEWithLogitsLoss(pos_weight=torch.tensor(w)),
+         t),
+    ]
+    for ours, theirs, target in cases:
+        a = tg.tensor(x, requires_grad=True)
+        b = torch.tensor(x, requires_grad=True)
+        out_a, out_b = ours(a, target), theirs(b, torch.tensor(target))
+        assert out_a.dtype == np.float32 and a.dtype == np.float32
+        np.testing.assert_allclose(out_a.item(), out_b.item(), rtol=1e-5, err_msg=repr(ours))
+        out_a.backward()
+        out_b.backward()
+        np.testing.assert_allclose(a.grad.data, b.grad.numpy(), rtol=1e-5, atol=1e-6)
+    sig = 1 / (1 + np.exp(-x))
+    ours, theirs = nn.BCELoss(), tnn.BCELoss()
+    np.testing.assert_allclose(ours(tg.tensor(sig), t).item(),
+                               theirs(torch.tensor(sig), torch.tensor(t)).item(), rtol=1e-5)
+
+
+def test_loss_weights_are_buffers_in_the_state_dict():
+    loss = nn.CrossEntropyLoss(weight=np.ones(3, dtype=np.float32))
+    assert list(loss.state_dict()) == ["weight"]
+    assert list(nn.CrossEntropyLoss().state_dict()) == []
+    assert list(nn.BCEWithLogitsLoss(pos_weight=np.ones(2)).state_dict()) == ["pos_weight"]
+
+
+# ---- clear errors for bad targets -----------------------------------------------------------
+def test_class_target_errors():
+    x = tg.randn(4, 3)
+    with pytest.raises(TypeError, match=r"cross_entropy: class-index targets must be integers.*"
+                                        r"float32.*target.long\(\)"):
+        F.cross_entropy(x, tg.tensor([0.0, 1.0, 2.0, 1.0]))
+    with pytest.raises(ValueError, match=r"cross_entropy: target shape \(3,\) does not fit "
+                                         r"input shape \(4, 3\).*need shape \(4,\)"):
+        F.cross_entropy(x, [0, 1, 2])
+    with pytest.raises(IndexError, match=r"target 3 is out of bounds for 3 classes.*\[0, 2\]"):
+        F.cross_entropy(x, [0, 1, 3, 1])
+    with pytest.raises(IndexError, match=r"target -2 is out of bounds"):
+        nn.NLLLoss()(x, tg.tensor([0, -2, 1, 1]))
+    with pytest.raises(TypeError, match="class probabilities and must be floating point"):
+        F.cross_entropy(x, np.zeros((4, 3), dtype=np.int64))
+    with pytest.raises(TypeError, match="nll_loss: class-index targets must be integers"):
+        F.nll_loss(x, np.zeros((4, 3)))
+    with pytest.raises(ValueError, match=r"weight must have shape \(3,\)"):
+        F.cross_entropy(x, [0, 1, 2, 1], weight=np.ones(2))
+    with pytest.raises(ValueError, match="label_smoothing must be in"):
+        F.cross_entropy(x, [0, 1, 2, 1], label_smoothing=1.5)
+    with pytest.raises(ValueError, match="0-d"):
+        F.cross_entropy(tg.tensor(1.0), [0])
+    with pytest.raises(TypeError, match="expected a floating-point input"):
+        F.cross_entropy(tg.tensor([[1, 2]]), [0])
+
+
+def test_elementwise_target_errors():
+    x = tg.randn(4, 2)
+    for loss in (F.mse_loss, F.binary_cross_entropy_with_logits):
+        with pytest.raises(ValueError, match=r"target shape \(4,\) differs from input shape "
+                                             r"\(4, 2\)"):
+            loss(x, np.zeros(4, dtype=np.float32))
+        with pytest.raises(TypeError, match=r"target must be floating point.*int64.*float\(\)"):
+            loss(x, np.zeros((4, 2), dtype=np.int64))
+    with pytest.raises(ValueError, match=r"probabilities in \[0, 1\].*with_logits"):
+        F.binary_cross_entropy(x * 10, np.zeros((4, 2), dtype=np.float32))
+    with pytest.raises(ValueError, match="pos_weight of shape"):
+        F.binary_cross_entropy_with_logits(x, np.zeros((4, 2), dtype=np.float32),
+                                           pos_weight=np.ones(3))
+    with pytest.raises(ValueError, match="reduction must be 'mean', 'sum' or 'none'"):
+        nn.MSELoss(reduction="avg")
+    with pytest.raises(ValueError, match="reduction must be"):
+        F.cross_entropy(x, [0, 1, 0, 1], reduction="batchmean")
+
+
+def test_all_ignored_mean_is_nan_like_pytorch():
+    with np.errstate(invalid="ignore"):
+        loss = F.cross_entropy(tg.randn(2, 3), [-100, -100])
+    assert np.isnan(loss.item())
+
+
+def test_second_derivatives_through_a_small_network():
+    rng = rng_of(8)
+    y = np.array([0, 2])
+
+    def loss(x, w):
+        return F.cross_entropy(F.gelu(F.linear(x, w)), y, label_smoothing=0.1)
+
+    assert gradgradcheck(loss, (leaf(rng.standard_normal((2, 3))),
+                                leaf(rng.standard_normal((3, 3)))))
+
+
+def test_one_hot():
+    out = F.one_hot(tg.tensor([0, 2, 1]))
+    assert out.dtype == np.int64 and out.tolist() == [[1, 0, 0], [0, 0, 1], [0, 1, 0]]
+    assert F.one_hot(tg.tensor([[1]]), num_classes=3).shape == (1, 1, 3)
+    with pytest.raises(ValueError, match=r"class values must be in \[0, 1\]"):
+        F.one_hot(tg.tensor([0, 2]), num_classes=2)
+    with pytest.raises(TypeError, match="integer class indices"):
+        F.one_hot(tg.tensor([0.0]))

@@ -1,0 +1,744 @@
+"""Gradients of every differentiable op, checked three ways over Hypothesis-generated inputs
+(shapes up to 3 dims of side 4, broadcasting and 0-d included):
+
+* the forward value against plain NumPy,
+* first derivatives against central finite differences (gradcheck, the full Jacobian),
+* second derivatives (gradgradcheck: the op's backward recorded with create_graph=True and
+  checked the same way), so create_graph is covered for every op.
+
+Ops live in tables of `Op(name, fn, ref, args)`: `args` draws the input tensors and the
+op's keyword arguments, `fn` runs the op on Tensors and `ref` computes the same on arrays.
+Inputs come from `tinygrad_np.testing.strategies` domains that keep them away from kinks,
+poles and ties; the kinks and ties themselves have dedicated tests below, with PyTorch as an
+oracle when it is installed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import tinygrad_np as tg
+from tinygrad_np.testing import gradcheck, gradgradcheck
+from tinygrad_np.testing import strategies as tst
+
+# Central differences in float64 with eps = 1e-6 are accurate to about 1e-9 relative on these
+# inputs; the bounds below leave room for that and catch any real error (a wrong factor, axis
+# or sign is off by far more).
+TIGHT = {"atol": 1e-7, "rtol": 1e-6}
+# The forward against NumPy: the same float64 formula up to rounding.
+FORWARD = {"atol": 1e-13, "rtol": 1e-12}
+
+
+@dataclass(frozen=True)
+class Op:
+    name: str
+    fn: Callable[..., tg.Tensor]  # fn(*tensors, **params)
+    ref: Callable[..., np.ndarray]  # ref(*arrays, **params), the same values by NumPy
+    args: st.SearchStrategy[tuple[tuple[tg.Tensor, ...], dict[str, Any]]]
+    tol: dict[str, float] = field(default_factory=lambda: TIGHT)
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+# ---- argument strategies ------------------------------------------------------------------
+
+def unary(domain: str = "real", unique: bool = False, shape: Any = None) -> st.SearchStrategy:
+    """One tensor from `domain`, no keyword arguments."""
+    return st.tuples(tst.tensors(shape, domain=domain, unique=unique).map(lambda t: (t,)),
+                     st.just({}))
+
+
+def nary(n: int = 2, domain: Any = "real", unique: bool = False) -> st.SearchStrategy:
+    """`n` tensors of mutually broadcastable shapes."""
+    return st.tuples(tst.broadcastable_tensors(n, domain=domain, unique=unique), st.just({}))
+
+
+@st.composite
+def reduce_args(draw: st.DrawFn, domain: str = "real", unique: bool = False,
+                single_dim: bool = False, keepdim: bool = True,
+                shape: st.SearchStrategy | None = None) -> tuple[tuple[tg.Tensor], dict]:
+    """A tensor and a `dim` for it (None, int or tuple, negatives included), with keepdim."""
+    x = draw(tst.tensors(shape, domain=domain, unique=unique))
+    params: dict[str, Any] = {"dim": draw(tst.dims(x.ndim, allow_none=not single_dim,
+                                                   allow_tuple=not single_dim))}
+    if keepdim:
+        params["keepdim"] = draw(st.booleans())
+    return (x,), params
+
+
+def np_axis(a: np.ndarray, dim: Any) -> Any:
+    """A PyTorch `dim` as a NumPy `axis` (a 0-d tensor accepts dim 0 or -1; NumPy does not)."""
+    return None if a.ndim == 0 else dim
+
+
+@st.composite
+def where_args(draw: st.DrawFn) -> tuple[tuple[tg.Tensor, ...], dict]:
+    cond_shape, a_shape, b_shape = draw(tst.broadcastable_shapes(3))
+    cond = draw(tst.arrays(cond_shape, dtype=np.bool_))
+    return (draw(tst.tensors(a_shape)), draw(tst.tensors(b_shape))), {"cond": cond}
+
+
+@st.composite
+def ordered_bounds(draw: st.DrawFn) -> tuple[tuple[tg.Tensor, ...], dict]:
+    """x, lo, hi broadcastable and all values distinct, with lo < hi elementwise."""
+    x, lo, hi = draw(tst.broadcastable_tensors(3, unique=True))
+    low, high = np.broadcast_arrays(lo.data, hi.data)
+    lo = tg.tensor(np.minimum(low, high), requires_grad=True)
+    hi = tg.tensor(np.maximum(low, high), requires_grad=True)
+    return (x, lo, hi), {}
+
+
+@st.composite
+def var_args(draw: st.DrawFn) -> tuple[tuple[tg.Tensor], dict]:
+    # Sides >= 2, so every reduced group has at least 2 (distinct) values: var > 0, and the
+    # count exceeds the correction.
+    (x,), params = draw(reduce_args(unique=True, shape=tst.shapes(min_dims=1, min_side=2)))
+    params["correction"] = draw(st.sampled_from([0, 1]))
+    return (x,), params
+
+
+@st.composite
+def reshape_args(draw: st.DrawFn) -> tuple[tuple[tg.Tensor], dict]:
+    x = draw(tst.tensors())
+    n = x.numel()
+    shape = draw(st.sampled_from([(-1,), x.shape[::-1], (1, n), (n, 1, 1), (-1, 1)]))
+    return (x,), {"shape": shape}
+
+
+@st.composite
+def flatten_args(draw: st.DrawFn) -> tuple[tuple[tg.Tensor], dict]:
+    x = draw(tst.tensors(tst.shapes(min_dims=1)))
+    start = draw(st.integers(0, x.ndim - 1))
+    end = draw(st.integers(start, x.ndim - 1))
+    # Either index may be given negative.
+    start -= draw(st.sampled_from([0, x.ndim]))
+    end -= draw(st.sampled_from([0, x.ndim]))
+    return (x,), {"start_dim": start, "end_dim": end}
+
+
+def flatten_ref(a: np.ndarray, start_dim: int, end_dim: int) -> np.ndarray:
+    s, e = start_dim % a.ndim, end_dim % a.ndim
+    return a.reshape(a.shape[:s] + (-1,) + a.shape[e + 1:])
+
+
+@st.composite
+def one_dim_args(draw: st.DrawFn, new_dim: bool = False) -> tuple:
+    """A tensor and one dim of it (a 0-d tensor has dims 0 and -1), or with `new_dim` a
+    position for a new dim (ndim + 1 of them)."""
+    x = draw(tst.tensors())
+    n = x.ndim + 1 if new_dim else max(x.ndim, 1)
+    return (x,), {"dim": draw(st.integers(-n, n - 1))}
+
+
+def squeeze_ref(a: np.ndarray, dim: int) -> np.ndarray:
+    if a.ndim == 0 or a.shape[dim] != 1:
+        return a
+    return np.squeeze(a, axis=dim)
+
+
+@st.composite
+def transpose_args(draw: st.DrawFn) -> tuple:
+    x = draw(tst.tensors(tst.shapes(min_dims=1)))
+    dims = st.integers(-x.ndim, x.ndim - 1)
+    return (x,), {"dim0": draw(dims), "dim1": draw(dims)}
+
+
+@st.composite
+def permute_args(draw: st.DrawFn) -> tuple:
+    x = draw(tst.tensors())
+    perm = draw(st.permutations(range(x.ndim)))
+    negate = draw(st.lists(st.booleans(), min_size=x.ndim, max_size=x.ndim))
+    return (x,), {"dims": tuple(d - x.ndim if neg else d for d, neg in zip(perm, negate))}
+
+
+@st.composite
+def expand_args(draw: st.DrawFn) -> tuple:
+    """A target shape: one new leading dim, size-1 dims stretched to 3, others kept or -1."""
+    x = draw(tst.tensors())
+    sizes = [draw(st.integers(1, 3))]
+    for n in x.shape:
+        sizes.append(3 if n == 1 and draw(st.booleans()) else draw(st.sampled_from([n, -1])))
+    return (x,), {"sizes": tuple(sizes)}
+
+
+def expand_ref(a: np.ndarray, sizes: tuple[int, ...]) -> np.ndarray:
+    lead = len(sizes) - a.ndim
+    shape = tuple(a.shape[i - lead] if n == -1 else n for i, n in enumerate(sizes))
+    return np.broadcast_to(a, shape)
+
+
+@st.composite
+def basic_index_args(draw: st.DrawFn) -> tuple:
+    x = draw(tst.tensors())
+    index = draw(hnp.basic_indices(x.shape, allow_newaxis=True, allow_ellipsis=True))
+    return (x,), {"index": index}
+
+
+@st.composite
+def array_index_args(draw: st.DrawFn) -> tuple:
+    """Integer-array indices (negative and repeated ones included), alone or with a slice."""
+    x = draw(tst.tensors(tst.shapes(min_dims=1)))
+    index = draw(hnp.integer_array_indices(
+        x.shape, result_shape=hnp.array_shapes(min_dims=1, max_dims=2, max_side=5)))
+    if x.ndim > 1 and draw(st.booleans()):
+        index = (index[0], slice(None, None, -1))  # advanced and basic indexing mixed
+    return (x,), {"index": index}
+
+
+@st.composite
+def mask_index_args(draw: st.DrawFn) -> tuple:
+    """A boolean mask over all dims or over the leading ones."""
+    x = draw(tst.tensors(tst.shapes(min_dims=1)))
+    lead = draw(st.integers(1, x.ndim))
+    mask = draw(tst.arrays(x.shape[:lead], dtype=np.bool_))
+    return (x,), {"index": mask}
+
+
+@st.composite
+def cat_args(draw: st.DrawFn) -> tuple:
+    base = draw(tst.shapes(min_dims=1))
+    dim = draw(st.integers(-len(base), len(base) - 1))
+    sides = draw(st.lists(st.integers(1, 3), min_size=1, max_size=3))
+    shapes = [base[:dim % len(base)] + (n,) + base[dim % len(base) + 1:] for n in sides]
+    return tuple(draw(tst.tensors(s)) for s in shapes), {"dim": dim}
+
+
+@st.composite
+def stack_args(draw: st.DrawFn) -> tuple:
+    shape = draw(tst.shapes())
+    n = draw(st.integers(1, 3))
+    dim = draw(st.integers(-len(shape) - 1, len(shape)))
+    return tuple(draw(tst.tensors(shape)) for _ in range(n)), {"dim": dim}
+
+
+@st.composite
+def matmul_args(draw: st.DrawFn) -> tuple:
+    """1-D and 2-D operands, and batched ones whose batch dims broadcast."""
+    n, k, m = (draw(st.integers(1, 3)) for _ in range(3))
+    batch_a, batch_b = draw(tst.broadcastable_shapes(2, max_dims=2, max_side=2))
+    kind = draw(st.sampled_from(["vv", "vm", "mv", "mm", "batched", "vb", "bv"]))
+    a_shape, b_shape = {
+        "vv": ((k,), (k,)),
+        "vm": ((k,), (k, m)),
+        "mv": ((n, k), (k,)),
+        "mm": ((n, k), (k, m)),
+        "batched": (batch_a + (n, k), batch_b + (k, m)),
+        "vb": ((k,), batch_b + (k, m)),
+        "bv": (batch_a + (n, k), (k,)),
+    }[kind]
+    return (draw(tst.tensors(a_shape)), draw(tst.tensors(b_shape))), {}
+
+
+def stable_softmax(a: np.ndarray, dim: int) -> np.ndarray:
+    e = np.exp(a - a.max(axis=dim, keepdims=True))
+    return e / e.sum(axis=dim, keepdims=True)
+
+
+def np_logsumexp(a: np.ndarray, axis: Any, keepdims: bool) -> np.ndarray:
+    m = a.max(axis=axis, keepdims=True)
+    out = m + np.log(np.exp(a - m).sum(axis=axis, keepdims=True))
+    return out if keepdims else np.squeeze(out, axis=axis)
+
+
+# ---- the op tables ------------------------------------------------------------------------
+
+ELEMENTWISE = [
+    Op("neg", lambda x: -x, np.negative, unary()),
+    Op("exp", tg.Tensor.exp, np.exp, unary()),
+    Op("log", tg.Tensor.log, np.log, unary("positive")),
+    Op("sqrt", tg.Tensor.sqrt, np.sqrt, unary("positive")),
+    Op("abs", tg.Tensor.abs, np.abs, unary()),
+    Op("sin", tg.Tensor.sin, np.sin, unary()),
+    Op("cos", tg.Tensor.cos, np.cos, unary()),
+    Op("tanh", tg.Tensor.tanh, np.tanh, unary()),
+    Op("sigmoid", tg.Tensor.sigmoid, lambda a: 1 / (1 + np.exp(-a)), unary()),
+    Op("relu", tg.Tensor.relu, lambda a: np.maximum(a, 0), unary()),
+    # Bounds no generated value comes within 1e-6 of.
+    Op("clamp", lambda x: x.clamp(-0.7312, 1.3177), lambda a: np.clip(a, -0.7312, 1.3177),
+       unary()),
+    Op("clamp_min", lambda x: x.clamp(min=0.4321), lambda a: np.maximum(a, 0.4321), unary()),
+    Op("clip_max", lambda x: x.clip(max=-0.5432), lambda a: np.minimum(a, -0.5432), unary()),
+    Op("clamp_tensor_bounds", lambda x, lo, hi: x.clamp(lo, hi), np.clip, ordered_bounds()),
+    Op("pow_int", lambda x: x**3, lambda a: a**3, unary()),
+    Op("pow_negative", lambda x: x**-2, lambda a: a**-2.0, unary("nonzero")),
+    Op("pow_fractional", lambda x: x**2.5, lambda a: a**2.5, unary("positive")),
+    Op("pow_zero", lambda x: x**0, lambda a: a**0, unary()),
+    Op("rpow_scalar_base", lambda x: 2.5**x, lambda a: 2.5**a, unary()),
+    Op("rpow_array_base", lambda x: np.array([0.7, 1.9]) ** x.unsqueeze(-1),
+       lambda a: np.array([0.7, 1.9]) ** a[..., None], unary()),
+    # Cast computes in float32, so its finite differences need a large step.
+    Op("astype_float32", lambda x: x.astype(np.float32), lambda a: a.astype(np.float32),
+       unary(), tol={"eps": 1e-3, "atol": 1e-3, "rtol": 1e-3}),
+    Op("float_then_double", lambda x: x.float().double(),
+       lambda a: a.astype(np.float32).astype(np.float64), unary(),
+       tol={"eps": 1e-3, "atol": 1e-3, "rtol": 1e-3}),
+]
+
+BINARY = [
+    Op("add", lambda a, b: a + b, np.add, nary()),
+    Op("sub", lambda a, b: a - b, np.subtract, nary()),
+    Op("mul", lambda a, b: a * b, np.multiply, nary()),
+    Op("div", lambda a, b: a / b, np.divide, nary(domain=("real", "nonzero"))),
+    Op("pow_tensor_tensor", lambda a, b: a**b, np.power, nary(domain=("positive", "real"))),
+    Op("maximum", tg.Tensor.maximum, np.maximum, nary(unique=True)),
+    Op("minimum", tg.Tensor.minimum, np.minimum, nary(unique=True)),
+    Op("where", lambda a, b, cond: tg.where(cond, a, b),
+       lambda a, b, cond: np.where(cond, a, b), where_args()),
+    Op("radd_scalar", lambda x: 1.5 + x, lambda a: 1.5 + a, unary()),
+    Op("rsub_scalar", lambda x: 1.5 - x, lambda a: 1.5 - a, unary()),
+    Op("rmul_int", lambda x: 3 * x, lambda a: 3 * a, unary()),
+    Op("rdiv_scalar", lambda x: 1.7 / x, lambda a: 1.7 / a, unary("nonzero")),
+    Op("ndarray_add", lambda x: np.array([1.0, -2.0]) + x.unsqueeze(-1),
+       lambda a: np.array([1.0, -2.0]) + a[..., None], unary()),
+    Op("ndarray_div", lambda x: np.array([1.0, -2.0]) / x.unsqueeze(-1),
+       lambda a: np.array([1.0, -2.0]) / a[..., None], unary("nonzero")),
+]
+
+REDUCTIONS = [
+    Op("sum", lambda x, dim, keepdim: x.sum(dim, keepdim),
+       lambda a, dim, keepdim: np.sum(a, np_axis(a, dim), keepdims=keepdim), reduce_args()),
+    Op("mean", lambda x, dim, keepdim: x.mean(dim, keepdim),
+       lambda a, dim, keepdim: np.mean(a, np_axis(a, dim), keepdims=keepdim), reduce_args()),
+    Op("var", lambda x, dim, keepdim, correction: x.var(dim, keepdim=keepdim,
+                                                        correction=correction),
+       lambda a, dim, keepdim, correction: np.var(a, np_axis(a, dim), ddof=correction,
+                                                  keepdims=keepdim), var_args()),
+    Op("std", lambda x, dim, keepdim, correction: x.std(dim, keepdim=keepdim,
+                                                        correction=correction),
+       lambda a, dim, keepdim, correction: np.std(a, np_axis(a, dim), ddof=correction,
+                                                  keepdims=keepdim), var_args()),
+    Op("amax", lambda x, dim, keepdim: x.amax(dim, keepdim),
+       lambda a, dim, keepdim: np.amax(a, np_axis(a, dim), keepdims=keepdim),
+       reduce_args(unique=True)),
+    Op("amin", lambda x, dim, keepdim: x.amin(dim, keepdim),
+       lambda a, dim, keepdim: np.amin(a, np_axis(a, dim), keepdims=keepdim),
+       reduce_args(unique=True)),
+    Op("max_all", lambda x: x.max(), np.max, unary(unique=True)),
+    Op("min_all", lambda x: x.min(), np.min, unary(unique=True)),
+    Op("max_dim", lambda x, dim, keepdim: x.max(dim, keepdim).values,
+       lambda a, dim, keepdim: np.max(a, np_axis(a, dim), keepdims=keepdim),
+       reduce_args(unique=True, single_dim=True)),
+    Op("min_dim", lambda x, dim, keepdim: x.min(dim, keepdim=keepdim).values,
+       lambda a, dim, keepdim: np.min(a, np_axis(a, dim), keepdims=keepdim),
+       reduce_args(unique=True, single_dim=True)),
+    Op("logsumexp", lambda x, dim, keepdim: x.logsumexp(dim, keepdim),
+       lambda a, dim, keepdim: np_logsumexp(a, np_axis(a, dim), keepdim), reduce_args()),
+    Op("prod", lambda x, dim, keepdim: x.prod(dim, keepdim),
+       lambda a, dim, keepdim: np.prod(a, np_axis(a, dim), keepdims=keepdim), reduce_args()),
+    Op("softmax", lambda x, dim: x.softmax(dim),
+       lambda a, dim: stable_softmax(a, np_axis(a, dim)),
+       reduce_args(single_dim=True, keepdim=False)),
+    Op("log_softmax", lambda x, dim: x.log_softmax(dim),
+       lambda a, dim: np.log(stable_softmax(a, np_axis(a, dim))),
+       reduce_args(single_dim=True, keepdim=False)),
+]
+
+SHAPE = [
+    Op("reshape", lambda x, shape: x.reshape(shape), np.reshape, reshape_args()),
+    Op("view", lambda x, shape: x.view(*shape), np.reshape, reshape_args()),
+    Op("flatten", tg.Tensor.flatten, flatten_ref, flatten_args()),
+    Op("squeeze_all", tg.Tensor.squeeze, np.squeeze, unary()),
+    Op("squeeze_dim", tg.Tensor.squeeze, squeeze_ref, one_dim_args()),
+    Op("unsqueeze", tg.Tensor.unsqueeze, lambda a, dim: np.expand_dims(a, dim),
+       one_dim_args(new_dim=True)),
+    Op("transpose", tg.Tensor.transpose, lambda a, dim0, dim1: np.swapaxes(a, dim0, dim1),
+       transpose_args()),
+    Op("permute", lambda x, dims: x.permute(*dims), lambda a, dims: np.transpose(a, dims),
+       permute_args()),
+    Op("T", lambda x: x.T, np.transpose, unary()),
+    Op("mT", lambda x: x.mT, lambda a: np.swapaxes(a, -1, -2),
+       unary(shape=tst.shapes(min_dims=2))),
+    Op("expand", lambda x, sizes: x.expand(*sizes), expand_ref, expand_args()),
+    Op("broadcast_to", lambda x, sizes: x.broadcast_to(expand_ref(x.data, sizes).shape),
+       expand_ref, expand_args()),
+    Op("index_basic", lambda x, index: x[index], lambda a, index: a[index],
+       basic_index_args()),
+    Op("index_int_arrays", lambda x, index: x[index], lambda a, index: a[index],
+       array_index_args()),
+    Op("index_bool_mask", lambda x, index: x[index], lambda a, index: a[index],
+       mask_index_args()),
+    Op("cat", lambda *xs, dim: tg.cat(xs, dim), lambda *a, dim: np.concatenate(a, dim),
+       cat_args()),
+    Op("stack", lambda *xs, dim: tg.stack(xs, dim), lambda *a, dim: np.stack(a, dim),
+       stack_args()),
+    Op("matmul", lambda a, b: a @ b, np.matmul, matmul_args()),
+]
+
+ALL_OPS = ELEMENTWISE + BINARY + REDUCTIONS + SHAPE
+
+
+# ---- the property tests -------------------------------------------------------------------
+
+@pytest.mark.parametrize("op", ALL_OPS, ids=repr)
+@settings(max_examples=20)
+@given(data=st.data())
+def test_forward_and_first_and_second_derivatives(op, data):
+    tensors, params = data.draw(op.args)
+    out = op.fn(*tensors, **params)
+    expected = np.asarray(op.ref(*(t.data for t in tensors), **params))
+    assert out.shape == expected.shape and out.dtype == expected.dtype
+    np.testing.assert_allclose(out.data, expected, **FORWARD)
+
+    def f(*ts):
+        return op.fn(*ts, **params)
+
+    assert gradcheck(f, tensors, **op.tol)
+    # gradgradcheck differentiates the create_graph backward, so first check that it gives
+    # the same first derivatives as the plain one.
+    v = np.random.default_rng(0).standard_normal(out.shape)
+    plain = tg.grad(out, tensors, v, retain_graph=True, allow_unused=True)
+    graphed = tg.grad(out, tensors, v, create_graph=True, allow_unused=True)
+    for p, g in zip(plain, graphed):
+        np.testing.assert_allclose(g.data, p.data, rtol=1e-13, atol=1e-15)
+    assert gradgradcheck(f, tensors, **op.tol)
+
+
+@pytest.mark.parametrize("op", ALL_OPS, ids=repr)
+@settings(max_examples=5)
+@given(data=st.data())
+def test_float32_in_float32_out_and_float32_grads(op, data):
+    tensors, params = data.draw(op.args)
+    arrays32 = [t.data.astype(np.float32) for t in tensors]
+    tensors32 = [tg.tensor(a, requires_grad=True) for a in arrays32]
+    out = op.fn(*tensors32, **params)
+    # float32 unless the op mixes in a float64 array or casts (NumPy's dtype says which).
+    assert out.dtype == np.asarray(op.ref(*arrays32, **params)).dtype
+    expected = op.ref(*(t.data for t in tensors), **params)  # in float64
+    np.testing.assert_allclose(out.data, expected, rtol=1e-5, atol=1e-6)
+    out.backward(np.ones(out.shape, np.float32))
+    for t in tensors32:
+        assert t.grad.dtype == np.float32 and t.grad.shape == t.shape
+
+
+# ---- kinks, ties and zeros, on purpose ----------------------------------------------------
+
+def f64(values: Any, requires_grad: bool = True) -> tg.Tensor:
+    return tg.tensor(np.array(values, dtype=np.float64), requires_grad=requires_grad)
+
+
+def grad_of(fn: Callable[[tg.Tensor], tg.Tensor], values: Any) -> np.ndarray:
+    x = f64(values)
+    fn(x).sum().backward()
+    return x.grad.data
+
+
+def test_relu_and_abs_have_zero_subgradient_at_zero():
+    np.testing.assert_array_equal(grad_of(tg.Tensor.relu, [-1.0, 0.0, 2.0]), [0, 0, 1])
+    np.testing.assert_array_equal(grad_of(tg.Tensor.abs, [-1.0, 0.0, 2.0]), [-1, 0, 1])
+    np.testing.assert_array_equal(grad_of(tg.Tensor.abs, [-0.0]), [0])
+
+
+def test_clamp_passes_the_gradient_at_its_bounds():
+    values = [-1.0, -0.5, 0.0, 0.5, 1.0]
+    np.testing.assert_array_equal(grad_of(lambda x: x.clamp(-0.5, 0.5), values),
+                                  [0, 1, 1, 1, 0])
+    np.testing.assert_array_equal(grad_of(lambda x: x.clamp(min=0.0), values), [0, 0, 1, 1, 1])
+    np.testing.assert_array_equal(grad_of(lambda x: x.clamp(max=0.0), values), [1, 1, 1, 0, 0])
+
+
+def test_clamp_with_tensor_bounds_sends_the_gradient_to_the_active_bound():
+    x = f64([0.0, 1.0, 1.5, 2.0, 3.0])
+    lo = f64([1.0, 1.0, 1.0, 1.0, 1.0])
+    hi = f64(2.0)
+    x.clamp(lo, hi).backward(np.arange(1.0, 6.0))
+    np.testing.assert_array_equal(x.grad.data, [0, 2, 3, 4, 0])  # bounds inclusive
+    np.testing.assert_array_equal(lo.grad.data, [1, 0, 0, 0, 0])
+    assert hi.grad.shape == () and hi.grad.item() == 5  # summed over the broadcast
+
+
+def test_amax_amin_and_full_max_min_split_ties_evenly():
+    x = [[1.0, 3.0, 3.0], [2.0, 2.0, 2.0]]
+    third = 1 / 3
+    np.testing.assert_allclose(grad_of(lambda t: t.amax(1), x),
+                               [[0, 0.5, 0.5], [third, third, third]], rtol=1e-15)
+    np.testing.assert_allclose(grad_of(lambda t: t.amin(-1, keepdim=True), x),
+                               [[1, 0, 0], [third, third, third]], rtol=1e-15)
+    np.testing.assert_array_equal(grad_of(lambda t: t.max(), x), [[0, 0.5, 0.5], [0, 0, 0]])
+    np.testing.assert_allclose(grad_of(lambda t: t.min(), [[1.0, 3.0], [1.0, 1.0]]),
+                               [[third, 0], [third, third]], rtol=1e-15)
+    np.testing.assert_array_equal(grad_of(lambda t: t.amax((0, 1)), x),
+                                  [[0, 0.5, 0.5], [0, 0, 0]])
+
+
+def test_max_and_min_along_a_dim_send_the_gradient_to_the_returned_index():
+    x = f64([[1.0, 3.0, 3.0], [2.0, 2.0, 0.0]])
+    values, indices = x.max(1)
+    np.testing.assert_array_equal(values.data, [3, 2])
+    np.testing.assert_array_equal(indices.data, [1, 0])  # the first of the tied maxima
+    assert indices.dtype == np.int64 and not indices.requires_grad
+    values.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [[0, 1, 0], [1, 0, 0]])
+
+    y = f64([[4.0, 4.0], [5.0, 4.0]])
+    result = y.min(0, keepdim=True)
+    np.testing.assert_array_equal(result.indices.data, [[0, 0]])
+    result.values.sum().backward()
+    np.testing.assert_array_equal(y.grad.data, [[1, 1], [0, 0]])
+
+
+def test_max_of_a_0d_tensor_along_dim_0():
+    x = f64(3.0)
+    values, indices = x.max(0)
+    assert values.shape == () and values.item() == 3 and indices.item() == 0
+    values.backward()
+    assert x.grad.item() == 1
+
+
+def test_maximum_and_minimum_split_ties_half_and_half():
+    a, b = f64([1.0, 2.0, 3.0]), f64([1.0, 5.0, 0.0])
+    a.maximum(b).sum().backward()
+    np.testing.assert_array_equal(a.grad.data, [0.5, 0, 1])
+    np.testing.assert_array_equal(b.grad.data, [0.5, 1, 0])
+    # broadcast: a 0-d operand tied with two elements collects both halves
+    c, s = f64([2.0, 2.0, 1.0]), f64(2.0)
+    c.minimum(s).sum().backward()
+    np.testing.assert_array_equal(c.grad.data, [0.5, 0.5, 1])
+    assert s.grad.item() == 1.0
+
+
+def test_prod_with_zeros_is_exact_to_first_and_second_order():
+    np.testing.assert_array_equal(grad_of(lambda t: t.prod(), [0.0, 2.0, 3.0]), [6, 0, 0])
+    np.testing.assert_array_equal(grad_of(lambda t: t.prod(), [0.0, 2.0, 0.0]), [0, 0, 0])
+    np.testing.assert_array_equal(grad_of(lambda t: t.prod(1), [[0.0, 2.0], [3.0, 0.0]]),
+                                  [[2, 0], [0, 3]])
+    x = f64([[0.0, 2.0, -1.5], [0.0, 0.0, 1.2], [0.7, 1.1, 0.0]])
+    for dim in (None, 0, 1):
+        assert gradcheck(lambda t, dim=dim: t.prod(dim), x, **TIGHT)
+        assert gradgradcheck(lambda t, dim=dim: t.prod(dim), x, **TIGHT)
+
+
+def test_pow_at_zero_like_pytorch():
+    np.testing.assert_array_equal(grad_of(lambda t: t**0, [0.0, 2.0]), [0, 0])
+    np.testing.assert_array_equal(grad_of(lambda t: t**2, [0.0, 2.0]), [0, 4])
+    a, b = f64([0.0, 0.0, 2.0]), f64([0.0, 2.0, 0.0])
+    with np.errstate(all="raise"):  # no 0 * inf along the way
+        (a**b).sum().backward()
+    np.testing.assert_array_equal(a.grad.data, [0, 0, 0])
+    np.testing.assert_allclose(b.grad.data, [0, 0, np.log(2)], rtol=1e-15)
+
+
+@given(tst.tensors(domain="ties"))
+def test_kinked_ops_on_ties_and_zeros_follow_their_rules(x):
+    """With zeros and repeated values everywhere, the subgradient rules hold exactly."""
+    for fn, expected in [
+        (tg.Tensor.relu, (x.data > 0).astype(float)),
+        (tg.Tensor.abs, np.sign(x.data)),
+        (lambda t: t.clamp(-0.5, 0.5), (np.abs(x.data) <= 0.5).astype(float)),
+    ]:
+        x.grad = None
+        fn(x).sum().backward()
+        np.testing.assert_array_equal(x.grad.data, expected)
+    x.grad = None
+    x.amax().backward()
+    hits = x.data == x.data.max()
+    np.testing.assert_allclose(x.grad.data, hits / hits.sum(), rtol=1e-15)
+
+
+# ---- PyTorch as an oracle -----------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def torch():
+    return pytest.importorskip("torch")
+
+
+# (name, number of inputs, the op on tinygrad_np Tensors and on torch tensors alike)
+TIE_OPS = [
+    ("relu", 1, lambda x: x.relu()),
+    ("abs", 1, lambda x: x.abs()),
+    ("clamp", 1, lambda x: x.clamp(-0.5, 0.5)),
+    ("clamp_min", 1, lambda x: x.clamp(min=0.0)),
+    ("amax_dim", 1, lambda x: x.amax(-1)),
+    ("amin_dims", 1, lambda x: x.amin((0, -1))),
+    ("max_all", 1, lambda x: x.max()),
+    ("min_all", 1, lambda x: x.min()),
+    ("max_dim", 1, lambda x: x.max(0).values),
+    ("min_dim_keepdim", 1, lambda x: x.min(-1, keepdim=True).values),
+    ("prod_dim", 1, lambda x: x.prod(-1)),
+    ("prod_all", 1, lambda x: x.prod()),
+    ("maximum", 2, lambda a, b: a.maximum(b)),
+    ("minimum", 2, lambda a, b: a.minimum(b)),
+    ("softmax", 1, lambda x: x.softmax(-1)),
+    ("logsumexp", 1, lambda x: x.logsumexp(0)),
+    ("pow_zero", 1, lambda x: x**0),
+]
+
+
+@pytest.mark.parametrize("name, n, fn", TIE_OPS, ids=[t[0] for t in TIE_OPS])
+@settings(max_examples=15)
+@given(data=st.data())
+def test_ties_zeros_and_kinks_match_pytorch(torch, name, n, fn, data):
+    shapes = tst.broadcastable_shapes(n, min_dims=2) if n > 1 else st.tuples(
+        tst.shapes(min_dims=2))
+    arrays = [data.draw(tst.arrays(s, domain="ties")) for s in data.draw(shapes)]
+    ours = [tg.tensor(a, requires_grad=True) for a in arrays]
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    out, expected = fn(*ours), fn(*theirs)
+    np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=1e-14)
+    weights = np.linspace(0.5, 1.5, out.numel()).reshape(out.shape)
+    out.backward(weights)
+    expected.backward(torch.tensor(weights))
+    for t, r in zip(ours, theirs):
+        np.testing.assert_allclose(t.grad.data, r.grad.numpy(), rtol=1e-14, atol=1e-15)
+
+
+def test_max_dim_returns_the_same_index_as_pytorch(torch):
+    x = np.array([[1.0, 3.0, 3.0, 0.0], [2.0, 2.0, 2.0, 2.0], [0.0, -1.0, 0.0, -1.0]])
+    for dim in (0, 1, -1):
+        for name in ("max", "min"):
+            ours = getattr(tg.tensor(x), name)(dim)
+            theirs = getattr(torch.tensor(x), name)(dim)
+            np.testing.assert_array_equal(ours.indices.data, theirs.indices.numpy())
+
+
+def test_a_composite_model_gradient_matches_pytorch(torch):
+    rng = np.random.default_rng(0)
+    x, w1, b1, w2 = (rng.standard_normal(s) for s in [(5, 4), (4, 6), (6,), (6, 3)])
+    labels = np.array([0, 2, 1, 1, 0])
+
+    def loss(lib_x, w1, b1, w2):
+        h = (lib_x @ w1 + b1).tanh()
+        z = (h * h.sigmoid()) @ w2
+        logp = z.log_softmax(-1)
+        return -logp[np.arange(5), labels].mean() + (w1**2).sum() * 1e-2 + z.std()
+
+    ours = [tg.tensor(a, requires_grad=True) for a in (w1, b1, w2)]
+    theirs = [torch.tensor(a, requires_grad=True) for a in (w1, b1, w2)]
+    lo, lt = loss(tg.tensor(x), *ours), loss(torch.tensor(x), *theirs)
+    np.testing.assert_allclose(lo.item(), lt.item(), rtol=1e-13)
+    lo.backward()
+    lt.backward()
+    for t, r in zip(ours, theirs):
+        np.testing.assert_allclose(t.grad.data, r.grad.numpy(), rtol=1e-12, atol=1e-14)
+
+
+def test_var_and_std_corrections_match_pytorch(torch):
+    x = np.array([[1.0, 2.5, -0.5], [0.25, 4.0, 3.0]])
+    for kwargs in [{}, {"correction": 0}, {"unbiased": False}, {"dim": 1},
+                   {"dim": 0, "keepdim": True, "correction": 0}]:
+        for name in ("var", "std"):
+            ours, theirs = tg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+            a, b = getattr(ours, name)(**kwargs), getattr(theirs, name)(**kwargs)
+            np.testing.assert_allclose(a.data, b.detach().numpy(), rtol=1e-14)
+            a.sum().backward()
+            b.sum().backward()
+            np.testing.assert_allclose(ours.grad.data, theirs.grad.numpy(), rtol=1e-13)
+
+
+@settings(max_examples=20)
+@given(data=st.data())
+def test_clamp_with_tensor_bounds_matches_pytorch(torch, data):
+    """Ties with either bound, equal bounds and crossed bounds (lo > hi) included."""
+    x_shape, lo_shape, hi_shape = data.draw(tst.broadcastable_shapes(3))
+    x_shape = np.broadcast_shapes(x_shape, lo_shape, hi_shape)  # PyTorch wants out = x's shape
+    arrays = [data.draw(tst.arrays(s, domain="ties")) for s in (x_shape, lo_shape, hi_shape)]
+    ours = [tg.tensor(a, requires_grad=True) for a in arrays]
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    out, expected = tg.clamp(*ours), torch.clamp(*theirs)
+    np.testing.assert_array_equal(out.data, expected.detach().numpy())
+    out.sum().backward()
+    expected.sum().backward()
+    for t, r in zip(ours, theirs):
+        np.testing.assert_array_equal(t.grad.data, r.grad.numpy())
+
+
+# ---- numerically extreme inputs -----------------------------------------------------------
+
+EXTREME = np.array([[1e4, -1e4, 0.0], [-1e4, -1e4, -1e4], [1e4, 1e4, 1e4 - 1], [5.0, 1e4, -3.0]])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", ["softmax", "log_softmax", "logsumexp"])
+def test_softmax_family_is_finite_and_correct_at_logits_of_1e4(name, dtype):
+    x = tg.tensor(EXTREME.astype(dtype), requires_grad=True)
+    out = getattr(x, name)(1)
+    assert out.dtype == dtype
+    m = EXTREME.max(axis=1, keepdims=True)
+    lse = m + np.log(np.exp(EXTREME - m).sum(axis=1, keepdims=True))  # in float64
+    expected = {"softmax": np.exp(EXTREME - lse), "log_softmax": EXTREME - lse,
+                "logsumexp": lse[:, 0]}[name]
+    # Logits of 1e4 carry an absolute rounding error of about 1e4 * machine epsilon.
+    rtol = 1e-6 if dtype == np.float32 else 1e-13
+    atol = 1e4 * np.finfo(dtype).eps
+    np.testing.assert_allclose(out.data, expected, rtol=rtol, atol=atol)
+    weights = np.arange(1, out.numel() + 1, dtype=dtype).reshape(out.shape)
+    out.backward(weights)
+    assert np.isfinite(x.grad.data).all() and x.grad.dtype == dtype
+    # d/dx of sum(w * f(x)) in closed form: softmax' = s (w - sum(w s)), log_softmax' =
+    # w - s sum(w), logsumexp' = w s.
+    s = np.exp(EXTREME - lse)
+    w = weights.astype(np.float64)
+    expected_grad = {
+        "softmax": lambda: s * (w - (w * s).sum(axis=1, keepdims=True)),
+        "log_softmax": lambda: w - s * w.sum(axis=1, keepdims=True),
+        "logsumexp": lambda: w[:, None] * s,
+    }[name]()
+    np.testing.assert_allclose(x.grad.data, expected_grad, rtol=rtol, atol=10 * atol)
+
+
+def test_softmax_family_at_extremes_matches_pytorch(torch):
+    for name in ["softmax", "log_softmax", "logsumexp"]:
+        for dtype in (np.float32, np.float64):
+            ours = tg.tensor(EXTREME.astype(dtype), requires_grad=True)
+            theirs = torch.tensor(EXTREME.astype(dtype), requires_grad=True)
+            a, b = getattr(ours, name)(0), getattr(theirs, name)(0)
+            np.testing.assert_allclose(a.data, b.detach().numpy(), rtol=1e-6)
+            a.sum().backward()
+            b.sum().backward()
+            np.testing.assert_allclose(ours.grad.data, theirs.grad.numpy(), rtol=1e-6,
+                                       atol=1e-6)
+
+
+# ---- regressions --------------------------------------------------------------------------
+
+def test_rank_mismatched_broadcasting_reduces_each_gradient_to_its_shape():
+    a = f64(np.arange(24.0).reshape(2, 1, 3, 4) / 10)
+    b = f64([[1.0], [2.0], [3.0]])  # (3, 1): broadcast over a's dims 0 and 1, and the last
+    c = f64(0.5)  # 0-d
+    (a * b + c).sum().backward()
+    np.testing.assert_array_equal(a.grad.data, np.broadcast_to(b.data, (2, 1, 3, 4)))
+    np.testing.assert_allclose(b.grad.data, a.data.sum(axis=(0, 1, 3))[:, None], rtol=1e-15)
+    assert c.grad.shape == () and c.grad.item() == 24
+    for fn in [lambda a, b, c: a * b + c, lambda a, b, c: (a - b) / (c + 2),
+               lambda a, b, c: tg.where(a.data > 1.05, a, b) ** 2 * c]:
+        assert gradcheck(fn, (a, b, c), **TIGHT)
+        assert gradgradcheck(fn, (a, b, c), **TIGHT)
+
+
+def test_reused_diamond_first_and_second_derivatives():
+    x = f64([[0.3, -1.2], [2.0, 0.7]])
+
+    def diamond(x):
+        s = x.sin()  # reused by three paths
+        return (s * s + s.exp() - s @ s.T).sum(0)
+
+    assert gradcheck(diamond, x, **TIGHT)
+    assert gradgradcheck(diamond, x, **TIGHT)
+    diamond(x).sum().backward()
+    s, c = np.sin(x.data), np.cos(x.data)
+    # sum(s s^T) = sum_k (column sum k of s)^2, so d/ds of the total is 2 s + e^s - 2 colsum.
+    ds = 2 * s + np.exp(s) - 2 * s.sum(axis=0, keepdims=True)
+    np.testing.assert_allclose(x.grad.data, ds * c, rtol=1e-14)
+
+
+def test_repeated_backward_with_retain_graph_accumulates():
+    x = f64([0.5, -1.5, 2.0])
+    y = (x.exp() * x).sum()
+    expected = np.exp(x.data) * (1 + x.data)
+    for k in range(1, 4):
+        y.backward(retain_graph=True)
+        np.testing.assert_allclose(x.grad.data, k * expected, rtol=1e-15)
+    (g,) = tg.grad(y, x, create_graph=True)
+    (h,) = tg.grad(g.sum(), x, retain_graph=True)
+    np.testing.assert_allclose(h.data, np.exp(x.data) * (2 + x.data), rtol=1e-15)
+    y.backward()  # the last use frees the graph
+    with pytest.raises(RuntimeError, match="second time"):
+        y.backward()

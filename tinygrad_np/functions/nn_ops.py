@@ -1,0 +1,249 @@
+"""Fused primitives for neural networks: erf, GELU, softplus and the stable losses.
+
+Each exists because the composite would be slower or lose precision (the losses at logits of
++-1e4, GELU's erf which NumPy lacks). The backwards use NumPy ufuncs and `Function.call`, so
+they are recorded under create_graph and second derivatives stay exact.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..autograd.function import Function
+from .activations import LogSoftmax, Sigmoid, Softmax
+
+SQRT1_2 = math.sqrt(0.5)
+INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
+TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
+GELU_TANH_K = math.sqrt(2 / math.pi)
+GELU_TANH_C = 0.044715
+
+# Rational approximations of erf from Sun's fdlibm (s_erf.c), accurate to < 1 ulp in float64.
+_ERX = 8.45062911510467529297e-01  # erf(1) rounded to single precision
+_PP = (1.28379167095512558561e-01, -3.25042107247001499370e-01, -2.84817495755985104766e-02,
+       -5.77027029648944159157e-03, -2.37630166566501626084e-05)
+_QQ = (1.0, 3.97917223959155352819e-01, 6.50222499887672944485e-02, 5.08130628187576562776e-03,
+       1.32494738004321644526e-04, -3.96022827877536812320e-06)
+_PA = (-2.36211856075265944077e-03, 4.14856118683748331666e-01, -3.72207876035701323847e-01,
+       3.18346619901161753674e-01, -1.10894694282396677476e-01, 3.54783043256182359371e-02,
+       -2.16637559486879084300e-03)
+_QA = (1.0, 1.06420880400844228286e-01, 5.40397917702171048937e-01, 7.18286544141962662868e-02,
+       1.26171219808761642112e-01, 1.36370839120290507362e-02, 1.19844998467991074170e-02)
+_RA = (-9.86494403484714822705e-03, -6.93858572707181764372e-01, -1.05586262253232909814e+01,
+       -6.23753324503260060396e+01, -1.62396669462573470355e+02, -1.84605092906711035994e+02,
+       -8.12874355063065934246e+01, -9.81432934416914548592e+00)
+_SA = (1.0, 1.96512716674392571292e+01, 1.37657754143519042600e+02, 4.34565877475229228821e+02,
+       6.45387271733267880336e+02, 4.29008140027567833386e+02, 1.08635005541779435134e+02,
+       6.57024977031928170135e+00, -6.04244152148580987438e-02)
+_RB = (-9.86494292470009928597e-03, -7.99283237680523006574e-01, -1.77579549177547519889e+01,
+       -1.60636384855821916062e+02, -6.37566443368389627722e+02, -1.02509513161107724954e+03,
+       -4.83519191608651397019e+02)
+_SB = (1.0, 3.03380607434824582924e+01, 3.25792512996573918826e+02, 1.53672958608443695994e+03,
+       3.19985821950859553908e+03, 2.55305040643316442583e+03, 4.74528541206955367215e+02,
+       -2.24409524465858183362e+01)
+
+
+def _poly(z: np.ndarray, coeffs: tuple[float, ...]) -> np.ndarray:
+    """coeffs[0] + coeffs[1] z + coeffs[2] z^2 + ..., by Horner's rule."""
+    out = np.full_like(z, coeffs[-1])
+    for c in coeffs[-2::-1]:
+        out = out * z + c
+    return out
+
+
+def erf(x: np.ndarray) -> np.ndarray:
+    """The error function in float64, vectorised from fdlibm's piecewise rational fits:
+    |x| < 0.84375: x + x P(x^2)/Q(x^2);  < 1.25: erf(1) + P(|x|-1)/Q(|x|-1);
+    < 6: 1 - exp(-x^2 - 0.5625 + R(1/x^2)/S(1/x^2)) / |x|;  beyond: 1. Odd in x."""
+    a = np.abs(np.asarray(x, dtype=np.float64))
+    out = a.copy()  # NaN stays NaN
+    small = a < 0.84375
+    s = a[small]
+    out[small] = s + s * (_poly(s * s, _PP) / _poly(s * s, _QQ))
+    near_one = (a >= 0.84375) & (a < 1.25)
+    s = a[near_one] - 1
+    out[near_one] = _ERX + _poly(s, _PA) / _poly(s, _QA)
+    tail = (a >= 1.25) & (a < 6)
+    t = a[tail]
+    z = 1 / (t * t)
+    ratio = np.where(t < 1 / 0.35, _poly(z, _RA) / _poly(z, _SA), _poly(z, _RB) / _poly(z, _SB))
+    # exp(-t^2) as exp(-h^2) exp((h - t)(h + t)) with h = t's high 32 bits: h^2 is exact, so
+    # the large exponent carries no rounding error.
+    h = (t.view(np.uint64) & np.uint64(0xFFFFFFFF00000000)).view(np.float64)
+    out[tail] = 1 - np.exp(-h * h - 0.5625) * np.exp((h - t) * (h + t) + ratio) / t
+    out[a >= 6] = 1.0
+    return np.copysign(out, x)
+
+
+class Erf(Function):
+    """erf(x) = 2/sqrt(pi) int_0^x e^(-t^2) dt;  d/dx erf(x) = 2/sqrt(pi) e^(-x^2)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return erf(x).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * (TWO_OVER_SQRT_PI * np.exp(-(x * x)))
+
+
+def _normal_cdf(x):
+    """Phi(x) = (1 + erf(x / sqrt 2)) / 2, on arrays or (recorded) on Tensors."""
+    return 0.5 * (1 + Erf.call(x * SQRT1_2))
+
+
+class Gelu(Function):
+    """gelu(x) = x Phi(x);  d/dx = Phi(x) + x phi(x), phi(x) = e^(-x^2/2) / sqrt(2 pi)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * _normal_cdf(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * (_normal_cdf(x) + x * (INV_SQRT_2PI * np.exp(-0.5 * (x * x))))
+
+
+def _gelu_tanh_u(x):
+    return np.tanh(GELU_TANH_K * (x + GELU_TANH_C * (x * x * x)))
+
+
+class GeluTanh(Function):
+    """gelu(x) ~ x (1 + tanh u) / 2 with u = sqrt(2/pi) (x + 0.044715 x^3);
+    d/dx = (1 + tanh u) / 2 + x (1 - tanh^2 u) sqrt(2/pi) (1 + 3 * 0.044715 x^2) / 2"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return 0.5 * x * (1 + _gelu_tanh_u(x))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        t = _gelu_tanh_u(x)
+        du = GELU_TANH_K * (1 + 3 * GELU_TANH_C * (x * x))
+        return grad * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du)
+
+
+class Softplus(Function):
+    """softplus(x) = log(1 + e^(beta x)) / beta, and x itself where beta x > threshold (as in
+    PyTorch);  d/dx = sigmoid(beta x), and 1 where linear."""
+
+    @staticmethod
+    def forward(ctx, x, beta, threshold):
+        bx = x * beta
+        ctx.linear = bx > threshold
+        ctx.beta = beta
+        ctx.save_for_backward(x)
+        return np.where(ctx.linear, x, np.logaddexp(0, bx) / beta)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return np.where(ctx.linear, grad, grad * Sigmoid.call(x * ctx.beta)), None, None
+
+
+def _softplus(x):
+    """log(1 + e^x) without overflow, on arrays or (recorded) on Tensors."""
+    return Softplus.call(x, 1.0, np.inf)
+
+
+class CrossEntropy(Function):
+    """Softmax cross-entropy of `logits` against per-class target weights `w` along `dim`:
+        loss = -sum_c w_c log_softmax(x)_c,
+        dloss/dx = softmax(x) sum_c w_c - w,   dloss/dw = -log_softmax(x).
+    For a one-hot `w` the gradient is softmax(x) - onehot. The reduction ('none', 'sum' or
+    'mean' dividing by `denom`) is fused in, so the mean's gradient is exactly
+    (softmax - onehot) / denom."""
+
+    @staticmethod
+    def forward(ctx, logits, w, dim, reduction, denom):
+        ctx.save_for_backward(logits, w)
+        ctx.dim, ctx.reduction, ctx.denom = dim, reduction, denom
+        loss = -(w * LogSoftmax.call(logits, dim)).sum(axis=dim)
+        if reduction == "none":
+            return loss
+        total = loss.sum()
+        return total / denom if reduction == "mean" else total
+
+    @staticmethod
+    def backward(ctx, grad):
+        logits, w = ctx.saved_tensors
+        dim = ctx.dim
+        if ctx.reduction == "none":
+            grad = np.expand_dims(grad, dim)
+        need_x, need_w = ctx.needs_input_grad[:2]
+        dx = dw = None
+        if need_x:
+            total_w = w.sum(axis=dim, keepdims=True)  # exactly 1 for one-hot targets
+            dx = (Softmax.call(logits, dim) * total_w - w) * grad
+        if need_w:
+            dw = -LogSoftmax.call(logits, dim) * grad
+        if ctx.reduction == "mean":
+            dx = None if dx is None else dx / ctx.denom
+            dw = None if dw is None else dw / ctx.denom
+        return dx, dw, None, None, None
+
+
+def _clamped_logs(p):
+    """(log p, log(1 - p)), each clamped below at -100 like PyTorch, so p = 0 or 1 stays
+    finite."""
+    with np.errstate(divide="ignore"):
+        log_q = np.log1p(-p) if isinstance(p, np.ndarray) else np.log(1 - p)
+        return np.maximum(np.log(p), -100), np.maximum(log_q, -100)
+
+
+class BinaryCrossEntropy(Function):
+    """loss = -(t log p + (1 - t) log(1 - p)), the logs clamped at -100 (as in PyTorch);
+    dp = (p - t) / max(p (1 - p), 1e-12),   dt = log(1 - p) - log(p)"""
+
+    @staticmethod
+    def forward(ctx, p, t):
+        ctx.save_for_backward(p, t)
+        log_p, log_q = _clamped_logs(p)
+        return -(t * log_p + (1 - t) * log_q)
+
+    @staticmethod
+    def backward(ctx, grad):
+        p, t = ctx.saved_tensors
+        need_p, need_t = ctx.needs_input_grad
+        dp = dt = None
+        if need_p:
+            dp = grad * (p - t) / np.maximum(p * (1 - p), 1e-12)
+        if need_t:
+            log_p, log_q = _clamped_logs(p)
+            dt = grad * (log_q - log_p)
+        return dp, dt
+
+
+class BinaryCrossEntropyWithLogits(Function):
+    """With pos_weight q (1 when None) and lw = 1 + (q - 1) t, stable for any logit x:
+        loss = (1 - t) x + lw softplus(-x)     (= -[q t log s(x) + (1 - t) log(1 - s(x))])
+        dx = lw sigmoid(x) - q t,   dt = (q - 1) softplus(-x) - x,   dq = t softplus(-x)"""
+
+    @staticmethod
+    def forward(ctx, x, t, q):
+        ctx.save_for_backward(x, t, q)
+        lw = 1 if q is None else 1 + (q - 1) * t
+        return (1 - t) * x + lw * _softplus(-x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, t, q = ctx.saved_tensors
+        need_x, need_t, need_q = ctx.needs_input_grad
+        qq = 1 if q is None else q
+        dx = dt = dq = None
+        if need_x:
+            lw = 1 if q is None else 1 + (q - 1) * t
+            dx = grad * (lw * Sigmoid.call(x) - qq * t)
+        if need_t or need_q:
+            sp = _softplus(-x)
+            dt = grad * ((qq - 1) * sp - x) if need_t else None
+            dq = grad * t * sp if need_q else None
+        return dx, dt, dq

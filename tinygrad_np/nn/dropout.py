@@ -1,0 +1,25 @@
+"""`Dropout`: inverted dropout in training, the identity in eval."""
+
+from __future__ import annotations
+
+from ..tensor import Tensor
+from . import functional as F
+from .module import Module
+
+
+class Dropout(Module):
+    """In training, zero each element with probability p and scale the others by 1/(1-p),
+    so the expected value is unchanged and eval() is the identity. Seeded by manual_seed."""
+
+    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
+        super().__init__()
+        if not 0 <= p <= 1:
+            raise ValueError(f"Dropout: probability p must be in [0, 1], got {p}.")
+        self.p = p
+        self.inplace = inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.dropout(input, self.p, self.training)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}, inplace={self.inplace}"

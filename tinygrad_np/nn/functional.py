@@ -1,0 +1,212 @@
+"""`nn.functional` (imported as F): the stateless forms of the layers, activations and losses.
+
+The modules in `nn` hold parameters and state and call these functions.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .. import functions as fn
+from ..autograd import no_grad
+from ..random import default_generator
+from ..tensor import Tensor, where
+from .loss_functions import (
+    as_input,
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    mse_loss,
+    nll_loss,
+)
+
+__all__ = [
+    "batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy",
+    "dropout", "gelu", "layer_norm", "leaky_relu", "linear", "log_softmax", "mse_loss",
+    "nll_loss", "one_hot", "relu", "sigmoid", "softmax", "softplus", "tanh",
+]
+
+
+# ---- activations ----------------------------------------------------------------------------
+def relu(input: Any, inplace: bool = False) -> Tensor:
+    """max(x, 0). `inplace` is accepted for PyTorch compatibility; the result is a new tensor."""
+    return as_input(input, "relu").relu()
+
+
+def sigmoid(input: Any) -> Tensor:
+    return as_input(input, "sigmoid").sigmoid()
+
+
+def tanh(input: Any) -> Tensor:
+    return as_input(input, "tanh").tanh()
+
+
+def _softmax_dim(op: str, ndim: int, dim: int | None) -> int:
+    if dim is not None:
+        return dim
+    # PyTorch's legacy rule when dim is omitted, with its warning.
+    warnings.warn(f"Implicit dimension choice for {op} has been deprecated. Change the call to "
+                  "include dim=X as an argument.", UserWarning, stacklevel=3)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(input: Any, dim: int | None = None, dtype: Any = None) -> Tensor:
+    """exp(x) / sum(exp(x)) along `dim`, stable at large logits; `dtype` casts first."""
+    x = as_input(input, "softmax")
+    x = x if dtype is None else x.astype(dtype)
+    return x.softmax(_softmax_dim("softmax", x.ndim, dim))
+
+
+def log_softmax(input: Any, dim: int | None = None, dtype: Any = None) -> Tensor:
+    """x - logsumexp(x) along `dim`, stable at large logits; `dtype` casts first."""
+    x = as_input(input, "log_softmax")
+    x = x if dtype is None else x.astype(dtype)
+    return x.log_softmax(_softmax_dim("log_softmax", x.ndim, dim))
+
+
+def leaky_relu(input: Any, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """x where x > 0, else negative_slope * x (the slope also at 0, like PyTorch)."""
+    x = as_input(input, "leaky_relu")
+    return where(x.data > 0, x, x * negative_slope)
+
+
+def gelu(input: Any, approximate: str = "none") -> Tensor:
+    """x Phi(x) with Phi the standard normal CDF (via erf); approximate='tanh' uses
+    x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) / 2."""
+    x = as_input(input, "gelu")
+    if approximate == "none":
+        return fn.Gelu.apply(x)
+    if approximate == "tanh":
+        return fn.GeluTanh.apply(x)
+    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}.")
+
+
+def softplus(input: Any, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + exp(beta x)) / beta, and x where beta x > threshold (as in PyTorch)."""
+    if beta == 0:
+        raise ValueError("softplus: beta must be non-zero (the result divides by beta).")
+    return fn.Softplus.apply(as_input(input, "softplus"), beta, threshold)
+
+
+# ---- layers -----------------------------------------------------------------------------------
+def linear(input: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """x W^T + b, with W of shape (out_features, in_features)."""
+    x = as_input(input, "linear")
+    if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
+        raise ValueError(
+            f"linear: input of shape {x.shape} does not fit weight of shape {weight.shape}: "
+            f"the input's last dimension must be in_features = {weight.shape[-1]}. Check the "
+            "layer sizes (or flatten the input first, e.g. nn.Flatten())."
+        )
+    out = x @ weight.T
+    return out if bias is None else out + bias
+
+
+def dropout(input: Any, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero each element with probability p and scale the rest by 1 / (1 - p) (inverted
+    dropout), so eval needs no rescaling; identity when not training. Draws from the
+    generator seeded by manual_seed."""
+    if not 0 <= p <= 1:
+        raise ValueError(f"dropout: probability p must be in [0, 1], got {p}.")
+    x = as_input(input, "dropout")
+    if not training or p == 0:
+        return x
+    if p == 1:
+        return x * 0
+    keep = default_generator().random(x.shape) >= p
+    return x * (keep.astype(x.dtype) / x.dtype.type(1 - p))
+
+
+def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
+    """int64 one-hot encoding with a new last dimension of size num_classes (-1: max + 1)."""
+    t = as_input(tensor, "one_hot", floating=False)
+    y = t.data
+    if y.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: expects integer class indices, got dtype {y.dtype}; "
+                        "convert with .long().")
+    if num_classes == -1:
+        num_classes = int(y.max()) + 1 if y.size else 0
+    if y.size and (y.min() < 0 or y.max() >= num_classes):
+        raise ValueError(f"one_hot: class values must be in [0, {num_classes - 1}], got "
+                         f"values from {y.min()} to {y.max()}.")
+    return Tensor(np.eye(num_classes, dtype=np.int64)[y])
+
+
+# ---- normalization ----------------------------------------------------------------------------
+def _normalize(x: Tensor, dims: tuple[int, ...], eps: float) -> tuple[Tensor, Tensor, Tensor]:
+    """((x - mean) / sqrt(var + eps), mean, biased var) over `dims`, keeping them."""
+    mean = x.mean(dims, keepdim=True)
+    centered = x - mean
+    var = (centered * centered).mean(dims, keepdim=True)
+    return centered / (var + eps).sqrt(), mean, var
+
+
+def _affine(out: Tensor, weight: Any, bias: Any, shape: tuple[int, ...]) -> Tensor:
+    if weight is not None:
+        out = out * (weight.reshape(shape) if isinstance(weight, Tensor) else weight)
+    if bias is not None:
+        out = out + (bias.reshape(shape) if isinstance(bias, Tensor) else bias)
+    return out
+
+
+def batch_norm(input: Any, running_mean: Tensor | None, running_var: Tensor | None,
+               weight: Tensor | None = None, bias: Tensor | None = None,
+               training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalise each channel (dim 1) over the batch and any trailing dims, then scale and
+    shift. Training uses the batch's mean and biased variance and updates the running
+    statistics in place: r = (1 - momentum) r + momentum * batch (the unbiased variance for
+    running_var). Eval uses the running statistics."""
+    x = as_input(input, "batch_norm")
+    if x.ndim < 2:
+        raise ValueError(f"batch_norm: expected input of shape (N, C, ...), got {x.shape}.")
+    channels = x.shape[1]
+    shape = (1, channels) + (1,) * (x.ndim - 2)
+    dims = (0,) + tuple(range(2, x.ndim))
+    for name, t in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):
+        if t is not None and t.shape != (channels,):
+            raise ValueError(f"batch_norm: {name} has shape {t.shape} but the input has "
+                             f"{channels} channels (dim 1 of shape {x.shape}).")
+    if training:
+        count = x.numel() // max(channels, 1)
+        if count <= 1:
+            raise ValueError(
+                f"batch_norm: expected more than 1 value per channel when training, got input "
+                f"of shape {x.shape}; use a batch of at least 2, or call model.eval()."
+            )
+        out, mean, var = _normalize(x, dims, eps)
+        with no_grad():
+            if running_mean is not None:
+                running_mean.copy_((1 - momentum) * running_mean.data
+                                   + momentum * mean.data.reshape(channels))
+            if running_var is not None:
+                unbiased = var.data.reshape(channels) * (count / (count - 1))
+                running_var.copy_((1 - momentum) * running_var.data + momentum * unbiased)
+    else:
+        if running_mean is None or running_var is None:
+            raise ValueError("batch_norm: running_mean and running_var are needed when "
+                             "training=False.")
+        mean = running_mean.data.reshape(shape)
+        var = running_var.data.reshape(shape)
+        out = (x - mean) / np.sqrt(var + eps)
+    return _affine(out, weight, bias, shape)
+
+
+def layer_norm(input: Any, normalized_shape: int | Sequence[int], weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Normalise over the last len(normalized_shape) dims (mean, biased variance) of each
+    sample, then scale and shift elementwise; the same in training and eval."""
+    x = as_input(input, "layer_norm")
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(shape)
+    if k == 0 or x.shape[x.ndim - k:] != shape or x.ndim < k:
+        raise ValueError(
+            f"layer_norm: normalized_shape {shape} must match the input's last dimensions; "
+            f"got input of shape {x.shape}."
+        )
+    out, _, _ = _normalize(x, tuple(range(x.ndim - k, x.ndim)), eps)
+    return _affine(out, weight, bias, shape)

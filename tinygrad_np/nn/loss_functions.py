@@ -1,0 +1,231 @@
+"""The loss functions of `nn.functional`, with the target checks they share.
+
+`reduction` is 'mean' (the default), 'sum' or 'none' (one loss per sample / element). Targets
+are checked up front, so a wrong shape, dtype or class index fails with a message naming the
+loss, the shapes and the fix instead of a broadcasting surprise.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import functions as fn
+from ..tensor import Tensor
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def as_input(x: Any, op: str, floating: bool = True) -> Tensor:
+    """`x` as a Tensor (arrays and lists are wrapped); with `floating`, it must be a float."""
+    t = x if isinstance(x, Tensor) else Tensor(x)
+    if floating and t.dtype.kind != "f":
+        raise TypeError(
+            f"{op}: expected a floating-point input, got dtype {t.dtype} (shape {t.shape}); "
+            "convert it with .float()."
+        )
+    return t
+
+
+def _check_reduction(op: str, reduction: str) -> None:
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{op}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}.")
+
+
+def _reduce(loss: Tensor, reduction: str, denom: float | None = None) -> Tensor:
+    """'none' keeps the elementwise loss; 'sum' adds it up; 'mean' divides the sum by `denom`
+    (the element count when None)."""
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return loss.sum()
+    return loss.mean() if denom is None else loss.sum() / denom
+
+
+def _float_target(op: str, input: Tensor, target: Any) -> Tensor:
+    """A float target of the input's exact shape (no silent broadcasting), in its dtype."""
+    target = as_input(target, op, floating=False)
+    if target.shape != input.shape:
+        raise ValueError(
+            f"{op}: target shape {target.shape} differs from input shape {input.shape}; they "
+            "must be equal (reshape the target, e.g. target.reshape(input.shape), if they hold "
+            "the same values)."
+        )
+    if target.dtype.kind != "f":
+        raise TypeError(
+            f"{op}: target must be floating point like the input ({input.dtype}), got "
+            f"{target.dtype}; convert it with target.float() or .astype(input.dtype)."
+        )
+    return target.astype(input.dtype)
+
+
+def _constant(value: Any, dtype: np.dtype) -> Any:
+    """A weight argument as an array of the input's dtype (Tensors keep their graph)."""
+    if value is None:
+        return None
+    if isinstance(value, Tensor):
+        return value.astype(dtype)
+    return np.asarray(value, dtype=dtype)
+
+
+def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
+    """(input - target)^2, reduced; the mean's gradient is 2 (input - target) / N."""
+    _check_reduction("mse_loss", reduction)
+    input = as_input(input, "mse_loss")
+    diff = input - _float_target("mse_loss", input, target)
+    return _reduce(diff * diff, reduction)
+
+
+def _class_dim(op: str, input: Tensor) -> int:
+    if input.ndim == 0:
+        raise ValueError(f"{op}: input must have a class dimension: shape (C,), (N, C) or "
+                         f"(N, C, d1, ...); got a 0-d tensor.")
+    return 0 if input.ndim == 1 else 1
+
+
+def _class_weight(op: str, weight: Any, classes: int, dtype: np.dtype) -> np.ndarray | None:
+    if weight is None:
+        return None
+    w = np.asarray(weight.data if isinstance(weight, Tensor) else weight, dtype=dtype)
+    if w.shape != (classes,):
+        raise ValueError(f"{op}: weight must have shape ({classes},), one per class; got "
+                         f"{w.shape}.")
+    return w
+
+
+def _class_index_weights(op: str, input: Tensor, target: Any, weight: np.ndarray | None,
+                         ignore_index: int, label_smoothing: float
+                         ) -> tuple[np.ndarray, float]:
+    """Per-class target weights W (the input's shape) for integer class targets, and the
+    mean's divisor: W = ((1 - eps) onehot(y) + eps / C) * w, zero where y == ignore_index;
+    divisor = sum of w[y] over the kept targets (their count without `weight`)."""
+    dim = _class_dim(op, input)
+    shape, classes = input.shape, input.shape[dim]
+    expected = shape[:dim] + shape[dim + 1:]
+    target = as_input(target, op, floating=False)
+    y = target.data
+    if y.dtype.kind not in "iu":
+        raise TypeError(
+            f"{op}: class-index targets must be integers (int64), got dtype {y.dtype} with "
+            f"shape {y.shape}; convert them with target.long(), or pass class probabilities "
+            f"of the input's shape {shape}."
+        )
+    if y.shape != expected:
+        raise ValueError(
+            f"{op}: target shape {y.shape} does not fit input shape {shape}: class-index "
+            f"targets need shape {expected} (the input's shape without the class dim {dim}); "
+            f"class-probability targets need the input's shape {shape}."
+        )
+    keep = y != ignore_index
+    bad = keep & ((y < 0) | (y >= classes))
+    if bad.any():
+        raise IndexError(
+            f"{op}: target {y[bad].flat[0]} is out of bounds for {classes} classes; class "
+            f"indices must be in [0, {classes - 1}] (or equal ignore_index={ignore_index})."
+        )
+    dtype = input.dtype
+    safe = np.where(keep, y, 0)
+    onehot = np.moveaxis(np.eye(classes, dtype=dtype)[safe], -1, dim)
+    per_class = np.ones(classes, dtype=dtype) if weight is None else weight
+    broadcast = (classes,) + (1,) * (input.ndim - dim - 1)
+    w = ((1 - label_smoothing) * onehot + label_smoothing / classes) * per_class.reshape(broadcast)
+    w *= np.expand_dims(keep, dim)
+    return w, float((per_class[safe] * keep).sum())
+
+
+def cross_entropy(input: Any, target: Any, weight: Any = None, ignore_index: int = -100,
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+    """-sum_c w_c log_softmax(input)_c over the class dim (1, or 0 for a 1-D input), fused
+    and stable at any logits; the mean's gradient is exactly (softmax - onehot) / N.
+
+    `target` holds class indices (int, the input's shape without the class dim) or class
+    probabilities (float, the input's shape). `label_smoothing` eps mixes the target with the
+    uniform distribution: (1 - eps) target + eps / C. `weight` rescales each class; with
+    class indices the mean divides by the summed weights of the kept targets (as PyTorch).
+    """
+    op = "cross_entropy"
+    _check_reduction(op, reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"{op}: label_smoothing must be in [0, 1], got {label_smoothing}.")
+    input = as_input(input, op)
+    dim = _class_dim(op, input)
+    classes = input.shape[dim]
+    w = _class_weight(op, weight, classes, input.dtype)
+    target_shape = target.shape if isinstance(target, (Tensor, np.ndarray)) else np.shape(target)
+    if tuple(target_shape) == input.shape:
+        probs = as_input(target, op, floating=False)
+        if probs.dtype.kind != "f":
+            raise TypeError(
+                f"{op}: a target of the input's shape {input.shape} holds class probabilities "
+                f"and must be floating point, got {probs.dtype}; for class indices give shape "
+                f"{input.shape[:dim] + input.shape[dim + 1:]}."
+            )
+        target_w = probs.astype(input.dtype)
+        if label_smoothing:
+            target_w = target_w * (1 - label_smoothing) + label_smoothing / classes
+        if w is not None:
+            target_w = target_w * w.reshape((classes,) + (1,) * (input.ndim - dim - 1))
+        denom = float(input.numel() // classes) if classes else 0.0
+    else:
+        target_w, denom = _class_index_weights(op, input, target, w, ignore_index,
+                                               label_smoothing)
+    return fn.CrossEntropy.apply(input, target_w, dim, reduction, denom)
+
+
+def nll_loss(input: Any, target: Any, weight: Any = None, ignore_index: int = -100,
+             reduction: str = "mean") -> Tensor:
+    """-w[y] input[y] per sample, for log-probabilities `input` (e.g. from log_softmax) and
+    class-index targets y; the mean divides by the summed weights of the kept targets."""
+    op = "nll_loss"
+    _check_reduction(op, reduction)
+    input = as_input(input, op)
+    dim = _class_dim(op, input)
+    w = _class_weight(op, weight, input.shape[dim], input.dtype)
+    target_w, denom = _class_index_weights(op, input, target, w, ignore_index, 0.0)
+    return _reduce(-(input * target_w).sum(dim), reduction, denom)
+
+
+def binary_cross_entropy(input: Any, target: Any, weight: Any = None,
+                         reduction: str = "mean") -> Tensor:
+    """-w (t log p + (1 - t) log(1 - p)) for probabilities p, each log clamped at -100 (as
+    PyTorch), so p = 0 or 1 gives a finite loss. Prefer binary_cross_entropy_with_logits."""
+    op = "binary_cross_entropy"
+    _check_reduction(op, reduction)
+    input = as_input(input, op)
+    target = _float_target(op, input, target)
+    p = input.data
+    if p.size and not ((p >= 0) & (p <= 1)).all():
+        raise ValueError(
+            f"{op}: input must hold probabilities in [0, 1], got values from {np.nanmin(p)} "
+            f"to {np.nanmax(p)}; for logits use binary_cross_entropy_with_logits "
+            "(nn.BCEWithLogitsLoss), which is also more stable."
+        )
+    loss = fn.BinaryCrossEntropy.apply(input, target)
+    w = _constant(weight, input.dtype)
+    return _reduce(loss if w is None else loss * w, reduction)
+
+
+def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None,
+                                     reduction: str = "mean", pos_weight: Any = None
+                                     ) -> Tensor:
+    """Binary cross-entropy of sigmoid(input), computed from the logits so it is stable at
+    any value: (1 - t) x + (1 + (q - 1) t) softplus(-x); its gradient is sigmoid(x) - t
+    (without pos_weight). `pos_weight` q (broadcast along the last dim) weighs positives."""
+    op = "binary_cross_entropy_with_logits"
+    _check_reduction(op, reduction)
+    input = as_input(input, op)
+    target = _float_target(op, input, target)
+    q = _constant(pos_weight, input.dtype)
+    if q is not None:
+        try:
+            fits = np.broadcast_shapes(q.shape, input.shape) == input.shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ValueError(f"{op}: pos_weight of shape {q.shape} must broadcast to the "
+                             f"input's shape {input.shape} (one weight per class: shape "
+                             f"({input.shape[-1] if input.ndim else 1},)).")
+    loss = fn.BinaryCrossEntropyWithLogits.apply(input, target, q)
+    w = _constant(weight, input.dtype)
+    return _reduce(loss if w is None else loss * w, reduction)

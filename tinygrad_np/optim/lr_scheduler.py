@@ -1,0 +1,160 @@
+"""Learning-rate schedulers with PyTorch's semantics: each `step()` (called once per epoch, after
+`optimizer.step()`) writes the next learning rate into every parameter group's "lr"."""
+
+from __future__ import annotations
+
+import math
+import numbers
+import warnings
+from collections.abc import Mapping
+from typing import Any
+
+from .optimizer import Optimizer, check_option
+
+__all__ = ["CosineAnnealingLR", "ExponentialLR", "LRScheduler", "StepLR"]
+
+
+class LRScheduler:
+    """Base class: a subclass implements `get_lr()`, the next learning rate of every group
+    computed from the current ones (PyTorch's recursive, chainable form).
+
+    Creating a scheduler records each group's starting lr as "initial_lr" (`base_lrs`) and
+    takes the step to epoch 0. To resume, pass `last_epoch` (the groups must then hold
+    "initial_lr", e.g. from a loaded optimizer state dict), or use `load_state_dict`.
+    """
+
+    def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
+        name = type(self).__name__
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{name}: expected an Optimizer, got {type(optimizer).__name__}.")
+        if isinstance(last_epoch, bool) or not isinstance(last_epoch, numbers.Integral) \
+                or last_epoch < -1:
+            raise ValueError(f"{name}: last_epoch must be an int >= -1, got {last_epoch!r}.")
+        self.optimizer = optimizer
+        if last_epoch == -1:
+            for group in optimizer.param_groups:
+                group.setdefault("initial_lr", group["lr"])
+        else:
+            for i, group in enumerate(optimizer.param_groups):
+                if "initial_lr" not in group:
+                    raise KeyError(
+                        f"{name}: resuming with last_epoch={last_epoch} needs 'initial_lr' in "
+                        f"param_groups[{i}]; load the optimizer's state dict first, or start "
+                        "with last_epoch=-1."
+                    )
+        self.base_lrs: list[float] = [group["initial_lr"] for group in optimizer.param_groups]
+        self.last_epoch = int(last_epoch)
+        self._step_count = 0
+        self._is_initial = True
+        try:
+            self.step()
+        finally:
+            self._is_initial = False
+
+    def get_lr(self) -> list[float]:
+        """The learning rates for epoch `self.last_epoch`, one per parameter group."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement get_lr")
+
+    def step(self) -> None:
+        """Advance one epoch and write the new learning rates into the optimizer."""
+        if self._step_count == 1 and self.optimizer._step_count == 0:
+            warnings.warn(
+                f"{type(self).__name__}.step() was called before optimizer.step(), which skips "
+                "the first learning rate of the schedule; call optimizer.step() first.",
+                UserWarning,
+                stacklevel=2,
+            )
+        self._step_count += 1
+        self.last_epoch += 1
+        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
+            group["lr"] = lr
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+    def get_last_lr(self) -> list[float]:
+        """The learning rates the last `step()` set, one per parameter group."""
+        return list(self._last_lr)
+
+    def _current_lrs(self) -> list[float]:
+        return [group["lr"] for group in self.optimizer.param_groups]
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything but the optimizer: plain numbers and lists, fit for `save`."""
+        return {k: (list(v) if isinstance(v, list) else v) for k, v in self.__dict__.items()
+                if k not in ("optimizer", "_is_initial")}
+
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
+        """Restore the state from `state_dict()`; refuses entries another scheduler would keep."""
+        unknown = sorted(set(state_dict) - set(self.state_dict()), key=str)
+        if unknown:
+            raise KeyError(
+                f"{type(self).__name__}.load_state_dict: unexpected entries {unknown}; was the "
+                f"state dict saved from another scheduler? Expected {sorted(self.state_dict())}."
+            )
+        self.__dict__.update(state_dict)
+
+
+def _check_period(owner: str, name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{owner}: {name} must be a positive int, got {value!r}.")
+
+
+class StepLR(LRScheduler):
+    """Multiply every group's lr by `gamma` every `step_size` epochs:
+    lr_epoch = initial_lr * gamma ** (epoch // step_size)."""
+
+    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1,
+                 last_epoch: int = -1) -> None:
+        _check_period("StepLR", "step_size", step_size)
+        check_option("StepLR", "gamma", gamma)
+        self.step_size = step_size
+        self.gamma = gamma
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
+            return self._current_lrs()
+        return [lr * self.gamma for lr in self._current_lrs()]
+
+
+class ExponentialLR(LRScheduler):
+    """Multiply every group's lr by `gamma` every epoch: lr_epoch = initial_lr * gamma ** epoch."""
+
+    def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1) -> None:
+        check_option("ExponentialLR", "gamma", gamma)
+        self.gamma = gamma
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        if self._is_initial:
+            return self._current_lrs()
+        return [lr * self.gamma for lr in self._current_lrs()]
+
+
+class CosineAnnealingLR(LRScheduler):
+    r"""Cosine annealing from each group's initial lr down to `eta_min` over `T_max` epochs
+    (SGDR without restarts):
+
+        lr_epoch = eta_min + (initial_lr - eta_min) * (1 + cos(pi * epoch / T_max)) / 2
+
+    computed recursively from the current lr, as PyTorch does, so it composes with other
+    changes to the lr; past T_max the lr rises again along the same cosine.
+    """
+
+    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0,
+                 last_epoch: int = -1) -> None:
+        _check_period("CosineAnnealingLR", "T_max", T_max)
+        check_option("CosineAnnealingLR", "eta_min", eta_min)
+        self.T_max = T_max
+        self.eta_min = eta_min
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        epoch, t_max, eta_min = self.last_epoch, self.T_max, self.eta_min
+        if self._is_initial:
+            return self._current_lrs()
+        if (epoch - 1 - t_max) % (2 * t_max) == 0:
+            return [lr + (base - eta_min) * (1 - math.cos(math.pi / t_max)) / 2
+                    for lr, base in zip(self._current_lrs(), self.base_lrs)]
+        ratio = (1 + math.cos(math.pi * epoch / t_max)) / (
+            1 + math.cos(math.pi * (epoch - 1) / t_max))
+        return [ratio * (lr - eta_min) + eta_min for lr in self._current_lrs()]
