@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import platform
 import tracemalloc
 from dataclasses import dataclass
@@ -239,6 +240,17 @@ def check(workloads, torch) -> None:
     print("check: every implementation gives the same weights after 2 steps")
 
 
+def cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def rss_mib() -> float:
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * 4096 / 2**20
@@ -267,6 +279,8 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("--memory", action="store_true")
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--only", default="", help="run workloads whose name has this text")
+    parser.add_argument("--markdown", action="store_true",
+                        help="print only the finished markdown table (for docs/benchmarks.md)")
     args = parser.parse_args(argv)
     torch = try_import_torch()
     workloads = [w for w in WORKLOADS if args.only in w.name]
@@ -274,7 +288,8 @@ def main(argv: list[str] | None = None) -> str:
         workloads = [WORKLOADS[1], WORKLOADS[2]]
     if args.check or args.smoke:
         check(workloads, torch)
-    lines = [f"Machine: {platform.machine()}, {platform.python_implementation()} "
+    lines = [f"Machine: {cpu_name()} ({os.cpu_count()} cores), {platform.system()}, "
+             f"{platform.python_implementation()} "
              f"{platform.python_version()}, NumPy {np.__version__}, BLAS threads {THREADS}"
              + (f", PyTorch {torch.__version__}" if torch else ""), ""]
     if args.memory:
@@ -301,7 +316,12 @@ def main(argv: list[str] | None = None) -> str:
                 row += (f" {med['torch (eager)'] * 1e3:.3f} ms | "
                         f"{med['torch (eager)'] / base:.2f}x |")
             lines.append(row)
-            print(row, flush=True)
+            if not args.markdown:
+                print(row, flush=True)
+    if args.markdown:
+        lines = ["Time per training step (forward, loss, backward, SGD update), median of "
+                 "interleaved rounds; ratio = time / hand-written NumPy's. Regenerate with "
+                 "`python benchmarks/bench_models.py --markdown > docs/benchmarks.md`.", ""] + lines
     report = "\n".join(lines)
     print(report)
     return report

@@ -238,6 +238,19 @@ def matmul_args(draw: st.DrawFn) -> tuple:
     return (draw(tst.tensors(a_shape)), draw(tst.tensors(b_shape))), {}
 
 
+@st.composite
+def linear_args(draw: st.DrawFn) -> tuple:
+    """F.linear's x (..., k) with 0 to 2 leading dims, weight (m, k), bias (m,) or none."""
+    k, m = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    lead = draw(tst.shapes(max_dims=2, max_side=3))
+    x, w = draw(tst.tensors(lead + (k,))), draw(tst.tensors((m, k)))
+    return ((x, w, draw(tst.tensors((m,)))) if draw(st.booleans()) else (x, w)), {}
+
+
+def linear_ref(x: np.ndarray, w: np.ndarray, b: Any = None) -> np.ndarray:
+    return x @ w.T if b is None else x @ w.T + b
+
+
 def stable_softmax(a: np.ndarray, dim: int) -> np.ndarray:
     e = np.exp(a - a.max(axis=dim, keepdims=True))
     return e / e.sum(axis=dim, keepdims=True)
@@ -371,6 +384,7 @@ SHAPE = [
     Op("stack", lambda *xs, dim: tg.stack(xs, dim), lambda *a, dim: np.stack(a, dim),
        stack_args()),
     Op("matmul", lambda a, b: a @ b, np.matmul, matmul_args()),
+    Op("linear", lambda *t: tg.nn.functional.linear(*t), linear_ref, linear_args()),
 ]
 
 ALL_OPS = ELEMENTWISE + BINARY + REDUCTIONS + SHAPE

@@ -30,23 +30,34 @@ def _new(array: np.ndarray, requires_grad: bool) -> Tensor:
     return t.requires_grad_() if requires_grad else t
 
 
+def _size(size: Any, op: str) -> tuple[int, ...]:
+    """The requested shape, refusing negative sizes with a message naming the call."""
+    shape = _shape_arg((size,) if isinstance(size, (int, np.integer)) else size)
+    if any(n < 0 for n in shape):
+        raise ValueError(
+            f"{op}(): size {shape} has a negative dimension; sizes must be >= 0 (0 gives an "
+            "empty tensor)."
+        )
+    return shape
+
+
 def _float(dtype: Any) -> np.dtype:
     return get_default_dtype() if dtype is None else np.dtype(dtype)
 
 
 def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _new(np.zeros(_shape_arg(size), dtype=_float(dtype)), requires_grad)
+    return _new(np.zeros(_size(size, "zeros"), dtype=_float(dtype)), requires_grad)
 
 
 def ones(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _new(np.ones(_shape_arg(size), dtype=_float(dtype)), requires_grad)
+    return _new(np.ones(_size(size, "ones"), dtype=_float(dtype)), requires_grad)
 
 
 def full(size: Sequence[int], fill_value: Any, dtype: Any = None,
          requires_grad: bool = False) -> Tensor:
     if dtype is None:
         dtype = np.asarray(Tensor(fill_value)._data).dtype
-    return _new(np.full(tuple(size), fill_value, dtype=dtype), requires_grad)
+    return _new(np.full(_size(size, "full"), fill_value, dtype=dtype), requires_grad)
 
 
 def zeros_like(t: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -58,6 +69,7 @@ def ones_like(t: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
 
 
 def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    _size((n,) if m is None else (n, m), "eye")
     return _new(np.eye(n, m, dtype=_float(dtype)), requires_grad)
 
 
@@ -66,6 +78,9 @@ def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None,
     """Like torch.arange: int64 for integer arguments, the default float dtype otherwise."""
     if end is None:
         start, end = 0, start
+    if step == 0:
+        raise ValueError(f"arange(): step must be non-zero, got {step!r} (start={start!r}, "
+                         f"end={end!r}); use a positive step to count up, a negative one down.")
     values = np.arange(start, end, step)
     if dtype is None:
         dtype = np.int64 if values.dtype.kind in "iu" else get_default_dtype()
@@ -81,20 +96,20 @@ def randn(*size: Any, dtype: Any = None, requires_grad: bool = False,
           generator: np.random.Generator | None = None) -> Tensor:
     """Standard normal samples from the generator seeded by manual_seed."""
     rng = generator or default_generator()
-    return _new(rng.standard_normal(_shape_arg(size)).astype(_float(dtype)), requires_grad)
+    return _new(rng.standard_normal(_size(size, "randn")).astype(_float(dtype)), requires_grad)
 
 
 def rand(*size: Any, dtype: Any = None, requires_grad: bool = False,
          generator: np.random.Generator | None = None) -> Tensor:
     """Uniform samples in [0, 1) from the generator seeded by manual_seed."""
     rng = generator or default_generator()
-    return _new(rng.random(_shape_arg(size)).astype(_float(dtype)), requires_grad)
+    return _new(rng.random(_size(size, "rand")).astype(_float(dtype)), requires_grad)
 
 
 def randint(low: int, high: int, size: Sequence[int], dtype: Any = np.int64,
             generator: np.random.Generator | None = None) -> Tensor:
     rng = generator or default_generator()
-    return _new(rng.integers(low, high, size=tuple(size)).astype(dtype), False)
+    return _new(rng.integers(low, high, size=_size(size, "randint")).astype(dtype), False)
 
 
 def cat(tensors: Sequence[Any], dim: int = 0) -> Tensor:
@@ -105,7 +120,9 @@ def cat(tensors: Sequence[Any], dim: int = 0) -> Tensor:
     shapes = [np.shape(t._data if isinstance(t, Tensor) else t) for t in tensors]
     ndim = len(shapes[0])
     if ndim == 0 or not -ndim <= dim < ndim:
-        raise IndexError(f"cat(): dim {dim} is out of range for tensors of shapes {shapes}.")
+        raise IndexError(f"cat(): dim {dim} is out of range for tensors of shapes {shapes}; "
+                         f"use a dim in [-{max(ndim, 1)}, {max(ndim, 1) - 1}] (stack() adds "
+                         "a new one).")
     d = dim % ndim
     for s in shapes:
         if len(s) != ndim or s[:d] + s[d + 1:] != shapes[0][:d] + shapes[0][d + 1:]:

@@ -28,6 +28,17 @@ def set_default_dtype(dtype: Any) -> None:
     _default["float"] = dt
 
 
+def as_dtype(dtype: Any, who: str) -> np.dtype:
+    """`np.dtype(dtype)`, with an error naming the call when NumPy does not know it."""
+    try:
+        return np.dtype(dtype)
+    except TypeError:
+        raise TypeError(
+            f"{who}: {dtype!r} is not a dtype; pass a NumPy dtype such as np.float32, "
+            "np.float64, np.int64 or a name like 'float32'."
+        ) from None
+
+
 def to_array(data: Any, dtype: Any = None, copy: bool = True) -> np.ndarray:
     """Convert `data` to an ndarray the way torch.tensor does.
 
@@ -35,7 +46,7 @@ def to_array(data: Any, dtype: Any = None, copy: bool = True) -> np.ndarray:
     bools bool; NumPy arrays and scalars keep their dtype unless `dtype` is given.
     """
     if dtype is not None:
-        return np.array(data, dtype=np.dtype(dtype), copy=copy)
+        return np.array(data, dtype=as_dtype(dtype, "tensor()"), copy=copy)
     if isinstance(data, (np.ndarray, np.generic)):
         return np.array(data, copy=copy)
     try:

@@ -13,7 +13,7 @@ import numpy as np
 from . import functions as fn
 from .autograd import engine, function
 from .autograd.grad_mode import state
-from .dtypes import check_can_require_grad, get_default_dtype, to_array
+from .dtypes import as_dtype, check_can_require_grad, get_default_dtype, to_array
 
 max_result = namedtuple("max", ["values", "indices"])
 min_result = namedtuple("min", ["values", "indices"])
@@ -122,7 +122,7 @@ class Tensor:
 
     def __len__(self) -> int:
         if self._data.ndim == 0:
-            raise TypeError("len() of a 0-d tensor")
+            raise TypeError("len() of a 0-d tensor (shape ()); use .item() for its value.")
         return self._data.shape[0]
 
     # ---- conversion -----------------------------------------------------------------------
@@ -170,7 +170,7 @@ class Tensor:
         return Tensor._wrap(self._data, None, False, self._version)
 
     def astype(self, dtype: Any) -> Tensor:
-        dtype = np.dtype(dtype)
+        dtype = as_dtype(dtype, "astype")
         if dtype == self._data.dtype:
             return self
         if dtype.kind not in "fc":  # integers and bools have no gradient: outside the graph
@@ -429,7 +429,8 @@ class Tensor:
         if any(self._data.shape[d] == 0 for d in dims) or self._data.size == 0 and not dims:
             raise ValueError(
                 f"{op}(): cannot reduce over an empty dimension (shape {self._data.shape}); "
-                "the result has no identity element."
+                "the result has no identity element. Reduce a non-empty dim, or check that "
+                "the batch is not empty."
             )
         return dims
 
@@ -512,7 +513,13 @@ class Tensor:
 
     # ---- shape ----------------------------------------------------------------------------
     def reshape(self, *shape: Any) -> Tensor:
-        return fn.Reshape.apply(self, _shape_arg(shape))
+        try:
+            return fn.Reshape.apply(self, _shape_arg(shape))
+        except ValueError as err:
+            raise ValueError(
+                f"{err} The new shape must hold the same number of elements "
+                f"({self._data.size}); put -1 in one place to have it inferred."
+            ) from None
 
     view = reshape
 
@@ -522,7 +529,8 @@ class Tensor:
             return self.reshape(1)
         start, end = self._dim(start_dim, "flatten"), self._dim(end_dim, "flatten")
         if start > end:
-            raise ValueError(f"flatten(): start_dim {start_dim} comes after end_dim {end_dim}.")
+            raise ValueError(f"flatten(): start_dim {start_dim} comes after end_dim {end_dim} "
+                             f"for shape {shape}; pass start_dim <= end_dim.")
         middle = int(np.prod(shape[start:end + 1], dtype=np.int64))
         return self.reshape(shape[:start] + (middle,) + shape[end + 1:])
 
@@ -547,7 +555,8 @@ class Tensor:
         if sorted(d % max(self.ndim, 1) for d in axes) != list(range(self.ndim)):
             raise ValueError(
                 f"permute(): dims {axes} are not a permutation of the {self.ndim} dimensions "
-                f"of a tensor of shape {self._data.shape}."
+                f"of a tensor of shape {self._data.shape}; name each dim 0..{self.ndim - 1} "
+                "exactly once."
             )
         return fn.Permute.apply(self, tuple(d % self.ndim for d in axes))
 
@@ -585,13 +594,25 @@ class Tensor:
         shape = _shape_arg(shape)
         if shape == self._data.shape:
             return self
-        return fn.Expand.apply(self, shape)
+        try:
+            return fn.Expand.apply(self, shape)
+        except ValueError as err:
+            raise ValueError(
+                f"{err} Only dimensions of size 1 can be expanded (and new ones added in "
+                "front); reshape or unsqueeze the tensor so its sizes line up from the right."
+            ) from None
 
     def expand_as(self, other: Tensor) -> Tensor:
         return self.broadcast_to(other.shape)
 
     def __getitem__(self, index: Any) -> Tensor:
-        return fn.Getitem.apply(self, _normalize_index(index))
+        try:
+            return fn.Getitem.apply(self, _normalize_index(index))
+        except IndexError as err:
+            raise IndexError(
+                f"{err} Along a dimension of size n the valid indices are -n to n-1; use "
+                "ints, slices, None, ..., or integer/boolean arrays."
+            ) from None
 
     def __iter__(self) -> Iterator[Tensor]:
         for i in range(len(self)):
@@ -605,6 +626,12 @@ class Tensor:
                 f"{op}: {where} that requires grad cannot be modified in place while grad mode "
                 "is on; do it under `with tinygrad_np.no_grad():`, or use the out-of-place "
                 "form (x = x + y)."
+            )
+        if not self._data.flags.writeable:
+            raise RuntimeError(
+                f"{op}: this tensor's data (shape {self._data.shape}) is read-only, e.g. an "
+                "expand()/broadcast_to() view whose elements share memory; call .clone() and "
+                "modify the copy instead."
             )
         self._version[0] += 1
         return self._data
@@ -790,7 +817,8 @@ def matmul(a: Any, b: Any) -> Tensor:
         np.broadcast_shapes(sa[:-2], sb[:-2])
     except ValueError:
         raise ValueError(
-            f"matmul: the batch dimensions of shapes {sa} and {sb} do not broadcast."
+            f"matmul: the batch dimensions of shapes {sa} and {sb} do not broadcast; each "
+            "pair of leading dims must be equal or 1 (reshape or unsqueeze an operand)."
         ) from None
     return fn.MatMul.apply(a, b)
 

@@ -27,35 +27,30 @@ def sum_to_shape(grad: Any, shape: tuple[int, ...]) -> Any:
     return grad.sum(axis=axes, keepdims=True).reshape(shape)
 
 
-def _node_shape_dtype(node: Any) -> tuple[tuple[int, ...], np.dtype]:
-    if type(node) is Context:
-        return node.out_shape, node.out_dtype
-    return node._data.shape, node._data.dtype
-
-
-def _topological_order(roots: Sequence[Any]) -> list[Any]:
-    """Nodes reachable from `roots`, each after every node that feeds a gradient into it.
-
-    Iterative depth-first search: a chain of 100,000 ops must not hit the recursion limit.
-    """
-    postorder: list[Any] = []
-    visited: set[int] = set()
-    stack: list[tuple[Any, bool]] = [(r, False) for r in reversed(roots)]
+def _dependencies(roots: Sequence[Any]) -> dict[int, int]:
+    """For every node reachable from `roots`: how many gradient contributions it will receive
+    (its edges from reachable nodes). A node is ready for backward when that count reaches 0,
+    so counting once replaces a separate topological sort. Iterative, so a chain of 100,000
+    ops does not hit the recursion limit."""
+    counts: dict[int, int] = {}
+    stack: list[Any] = []
+    for r in roots:
+        if id(r) not in counts:
+            counts[id(r)] = 0
+            stack.append(r)
     while stack:
-        node, finished = stack.pop()
-        if finished:
-            postorder.append(node)
-            continue
-        if id(node) in visited:
-            continue
-        visited.add(id(node))
-        stack.append((node, True))
+        node = stack.pop()
         if type(node) is Context:
-            for parent in reversed(node.parents):
-                if parent is not None and id(parent) not in visited:
-                    stack.append((parent, False))
-    postorder.reverse()
-    return postorder
+            for parent in node.parents:
+                if parent is not None:
+                    key = id(parent)
+                    n = counts.get(key)
+                    if n is None:
+                        counts[key] = 1
+                        stack.append(parent)
+                    else:
+                        counts[key] = n + 1
+    return counts
 
 
 def _saved_as_tensors(ctx: Context) -> tuple[Any, ...]:
@@ -93,21 +88,22 @@ def _check_saved_versions(ctx: Context) -> None:
             )
 
 
-def _release(ctx: Context) -> None:
-    if ctx.saved or ctx.__dict__:
-        ctx.released = True
-        ctx.saved = ()
-        ctx.__dict__.clear()
-
-
-def _is_fresh(grad: Any, incoming: Any, results: tuple[Any, ...], ctx: Context) -> bool:
+def _owns(grad: np.ndarray, incoming: Any, results: tuple[Any, ...], saved: tuple[Any, ...]
+          ) -> bool:
     """True when `grad` is a new array that nothing else refers to, so a leaf may keep it
     as its .grad without a copy (and later accumulate into it in place)."""
-    if not isinstance(grad, np.ndarray) or grad is incoming or grad.base is not None:
+    if grad is incoming or grad.base is not None or not grad.flags.writeable:
         return False
-    if not grad.flags.writeable or sum(r is grad for r in results) > 1:
+    seen = 0
+    for r in results:
+        if r is grad:
+            seen += 1
+    if seen > 1:  # one array handed to two inputs (e.g. Add's backward)
         return False
-    return all(s is not grad for s in ctx.saved)
+    for s in saved:
+        if s is grad:
+            return False
+    return True
 
 
 def run_backward(
@@ -122,35 +118,54 @@ def run_backward(
     Without `capture` the leaves' `.grad` accumulate (Tensor.backward). With it, the gradient
     reaching each captured node is stored in `capture[id(node)]` and no `.grad` changes
     (tinygrad_np.grad).
+
+    Nodes run when every gradient contribution to them has arrived (dependency counting), in
+    a deterministic order. Backward functions run in grad mode `create_graph`, so under
+    create_graph the backward pass is itself recorded.
     """
-    tensor = function.Tensor
-    grads: dict[int, list[Any]] = {}  # id(node) -> [gradient, fresh]
+    grads: dict[int, list[Any]] = {}  # id(node) -> [gradient, owned: may add into it in place]
     for node, g in zip(roots, root_grads):
         _accumulate(grads, node, g, False)
+    counts = _dependencies(roots)
+    ready: list[Any] = []
+    for r in reversed(roots):
+        if counts[id(r)] == 0 and all(r is not q for q in ready):
+            ready.append(r)
+    with _GradMode(create_graph):
+        _run(ready, counts, grads, retain_graph, create_graph, capture)
 
-    for node in _topological_order(roots):
+
+def _run(ready: list[Any], counts: dict[int, int], grads: dict[int, list[Any]],
+         retain_graph: bool, create_graph: bool, capture: dict[int, Any] | None) -> None:
+    """The backward loop. The common case (an array gradient already of its input's shape
+    and dtype) is inlined: this runs once per recorded op."""
+    tensor = function.Tensor
+    ndarray = np.ndarray
+    anomaly = state.anomaly_enabled
+    while ready:
+        node = ready.pop()
         entry = grads.pop(id(node), None)
-        if entry is None:
+        if type(node) is not Context:  # a leaf
+            if entry is not None:
+                if capture is None:
+                    _accumulate_leaf(node, entry[0], entry[1], create_graph)
+                elif id(node) in capture:
+                    capture[id(node)] = entry[0]
             continue
-        g, fresh = entry
-        if capture is not None and id(node) in capture:
-            capture[id(node)] = g
-            if type(node) is not Context:
-                continue
-        if type(node) is not Context:
-            if capture is None:
-                _accumulate_leaf(node, g, fresh, create_graph)
-            continue
-
         ctx = node
-        _check_saved_versions(ctx)
-        if ctx.retained is not None:
-            kept = ctx.retained()
-            if kept is not None and capture is None:
-                kept.grad = _add_grads(kept.grad, g, create_graph)
-        with _GradMode(create_graph):
+        parents = ctx.parents
+        if entry is not None:
+            g = entry[0]
+            if capture is not None and id(ctx) in capture:
+                capture[id(ctx)] = g
+            if ctx.released or ctx.saved_versions:
+                _check_saved_versions(ctx)
+            if ctx.retained is not None:
+                kept = ctx.retained()
+                if kept is not None and capture is None:
+                    kept.grad = _add_grads(kept.grad, g, create_graph)
+            saved = ctx.saved
             if create_graph:
-                saved = ctx.saved
                 ctx.saved = _saved_as_tensors(ctx)
                 if not isinstance(g, tensor):
                     g = tensor._wrap(g, None, False, [0])
@@ -160,28 +175,49 @@ def run_backward(
                     ctx.saved = saved
             else:
                 results = ctx.function.backward(ctx, g)
-        if not isinstance(results, tuple):
-            results = (results,)
-        if len(results) != len(ctx.parents):
-            raise RuntimeError(
-                f"{ctx.name()} returned {len(results)} gradients but its forward took "
-                f"{len(ctx.parents)} arguments; return one per argument (None for no gradient)."
-            )
-        for parent, pg in zip(ctx.parents, results):
-            if parent is None or pg is None:
+            if type(results) is not tuple:
+                results = (results,)
+            if len(results) != len(parents):
+                raise RuntimeError(
+                    f"{ctx.name()} returned {len(results)} gradients but its forward took "
+                    f"{len(parents)} arguments; return one per argument (None for no gradient)."
+                )
+        else:  # no gradient reached this node; its inputs still stop waiting for it
+            results = (None,) * len(parents)
+        for parent, pg in zip(parents, results):
+            if parent is None:
                 continue
-            pg = _fit(pg, parent, ctx)
-            if state.anomaly_enabled:
-                _check_anomaly_backward(ctx, pg)
-            _accumulate(grads, parent, pg, _is_fresh(pg, g, results, ctx))
-        if not retain_graph:
-            _release(ctx)
+            key = id(parent)
+            if pg is not None:
+                if type(parent) is Context:
+                    shape, dtype = parent.out_shape, parent.out_dtype
+                else:
+                    shape, dtype = parent._data.shape, parent._data.dtype
+                if type(pg) is not ndarray or pg.shape != shape or pg.dtype != dtype:
+                    pg = _fit(pg, shape, dtype, ctx)
+                if anomaly:
+                    _check_anomaly_backward(ctx, pg)
+                pending = grads.get(key)
+                if pending is None:
+                    grads[key] = [pg, type(pg) is ndarray and _owns(pg, g, results, saved)]
+                elif pending[1] and type(pg) is ndarray:
+                    pending[0] += pg  # we own the buffer: accumulate in place
+                else:
+                    pending[0] = pending[0] + pg
+                    pending[1] = type(pending[0]) is ndarray
+            n = counts[key] - 1
+            counts[key] = n
+            if n == 0:
+                ready.append(parent)
+        if entry is not None and not retain_graph and (ctx.saved or ctx.__dict__):
+            ctx.released = True
+            ctx.saved = ()
+            ctx.__dict__.clear()
 
 
-def _fit(grad: Any, parent: Any, ctx: Context) -> Any:
+def _fit(grad: Any, shape: tuple[int, ...], dtype: np.dtype, ctx: Context) -> Any:
     """Bring a gradient to its input's shape (summing broadcast dimensions) and dtype."""
     tensor = function.Tensor
-    shape, dtype = _node_shape_dtype(parent)
     if not isinstance(grad, (np.ndarray, tensor)):
         grad = np.asarray(grad, dtype=dtype)
     if grad.shape != shape:

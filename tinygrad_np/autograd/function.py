@@ -48,12 +48,16 @@ class Context:
     Context, the leaf Tensor itself, or None when that argument needs no gradient.
     """
 
-    __slots__ = ("function", "parents", "saved", "saved_sources", "saved_versions",
-                 "out_shape", "out_dtype", "released", "retained", "trace", "__dict__")
+    __slots__ = ("function", "parents", "needs_input_grad", "saved", "saved_sources",
+                 "saved_versions", "out_shape", "out_dtype", "released", "retained", "trace",
+                 "__dict__")
 
     def __init__(self, function: type[Function]) -> None:
         self.function = function
         self.parents: tuple[Any, ...] = ()
+        # Per forward argument, whether its gradient is wanted (set with `parents` when the op
+        # is recorded, before forward runs, so forward may read it too, as in PyTorch).
+        self.needs_input_grad: tuple[bool, ...] = ()
         self.saved: tuple[Any, ...] = ()
         self.saved_sources: tuple[int | None, ...] = ()
         self.saved_versions: tuple[tuple[list[int], int], ...] = ()
@@ -67,10 +71,6 @@ class Context:
     @property
     def saved_tensors(self) -> tuple[Any, ...]:
         return self.saved
-
-    @property
-    def needs_input_grad(self) -> tuple[bool, ...]:
-        return tuple(p is not None for p in self.parents)
 
     def name(self) -> str:
         return self.function.__name__ + "Backward"
@@ -109,9 +109,31 @@ class Function:
 
     @classmethod
     def apply(cls, *args: Any) -> Any:
+        # The hot path of every op: one pass over the arguments, and the graph bookkeeping
+        # (parents, saved-array versions) only when the op is recorded.
         tensor = Tensor
-        arrays = [a._data if isinstance(a, tensor) else a for a in args]
         ctx = Context(cls)
+        arrays = []
+        record = False
+        for a in args:
+            if isinstance(a, tensor):
+                arrays.append(a._data)
+                record = record or a._requires_grad
+            else:
+                arrays.append(a)
+        if record and state.grad_enabled:
+            parents, needs = [], []
+            for a in args:
+                if isinstance(a, tensor) and a._requires_grad:
+                    parents.append(a.grad_fn or a)
+                    needs.append(True)
+                else:
+                    parents.append(None)
+                    needs.append(False)
+            ctx.parents = tuple(parents)
+            ctx.needs_input_grad = tuple(needs)
+        else:
+            record = False
         try:
             data = cls.forward(ctx, *arrays)
         except (ValueError, IndexError) as err:
@@ -121,24 +143,14 @@ class Function:
             scalar, data = data, np.asarray(data)
             ctx.saved = tuple(data if s is scalar else s for s in ctx.saved)
 
-        record = False
-        if state.grad_enabled:
-            for a in args:
-                if isinstance(a, tensor) and a.requires_grad:
-                    record = True
-                    break
         version = [0]
         if cls.is_view and isinstance(args[0], tensor) and np.may_share_memory(data, arrays[0]):
             version = args[0]._version  # a view: in-place writes to either change both
         if not record:
-            out = tensor._wrap(data, None, False, version)
             if state.anomaly_enabled:
                 _check_finite(cls.__name__, "forward", data, None)
-            return out
+            return tensor._wrap(data, None, False, version)
 
-        ctx.parents = tuple(
-            (a.grad_fn or a) if isinstance(a, tensor) and a.requires_grad else None for a in args
-        )
         ctx.out_shape = data.shape
         ctx.out_dtype = data.dtype
         out = tensor._wrap(data, ctx, True, version)
@@ -177,17 +189,17 @@ def _note_saved_sources(ctx: Context, args: tuple[Any, ...], arrays: list[Any],
     sources: list[int | None] = []
     versions: list[tuple[list[int], int]] = []
     for s in ctx.saved:
+        source = None
         if s is out:
-            sources.append(_OUTPUT)
-            versions.append((out_version, out_version[0]))
-            continue
-        for i, a in enumerate(arrays):
-            if s is a and isinstance(args[i], Tensor):
-                sources.append(i)
-                versions.append((args[i]._version, args[i]._version[0]))
-                break
+            source, counter = _OUTPUT, out_version
         else:
-            sources.append(None)
+            for i, a in enumerate(arrays):
+                if s is a and a is not args[i]:  # the data of the Tensor argument i
+                    source, counter = i, args[i]._version
+                    break
+        sources.append(source)
+        if source is not None:
+            versions.append((counter, counter[0]))
     ctx.saved_sources = tuple(sources)
     ctx.saved_versions = tuple(versions)
 
@@ -196,8 +208,12 @@ def _check_finite(op: str, phase: str, value: Any, ctx: Context | None) -> None:
     arr = value._data if isinstance(value, Tensor) else value
     if isinstance(arr, np.ndarray) and arr.dtype.kind in "fc" and not np.isfinite(arr).all():
         where = ""
-        if ctx is not None and ctx.trace:
-            frame = _user_frame(ctx.trace)
+        trace = ctx.trace if ctx is not None else None
+        if trace is None and phase == "forward":
+            # An unrecorded op has no stored trace, but its forward is running now.
+            trace = traceback.extract_stack()
+        if trace:
+            frame = _user_frame(trace)
             where = f"\nThe op was created at {frame.filename}:{frame.lineno}: {frame.line}"
         raise FloatingPointError(
             f"detect_anomaly: {op} produced NaN or inf in its {phase} "

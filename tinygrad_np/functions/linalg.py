@@ -33,3 +33,38 @@ class MatMul(Function):
             grad_a = grad @ b.mT if need_a else None
             grad_b = a.mT @ grad if need_b else None
         return (grad_a if need_a else None), (grad_b if need_b else None)
+
+
+class Linear(Function):
+    """y = x W^T + b, the affine layer as one op (x of shape (..., in), W (out, in), b (out,)):
+        dx = g W,   dW = g^T x,   db = sum of g over the leading dimensions,
+    with the leading dimensions of x and g flattened into one for dW and db.
+
+    One op instead of transpose, matmul and a broadcast add: a third of the graph nodes, and
+    the bias gradient is a plain column sum instead of the engine's broadcast reduction.
+    """
+
+    @staticmethod
+    def forward(ctx, x, weight, bias):
+        ctx.save_for_backward(x, weight)
+        # A bias of another shape than (out,) (e.g. (1, out)) gets the output-shaped gradient
+        # and the engine's general broadcast reduction.
+        ctx.bias_is_vector = bias is not None and bias.shape == weight.shape[:1]
+        out = x @ weight.T
+        if ctx.bias_is_vector:
+            out += bias  # `out` is a new array: add in place rather than allocate another
+        elif bias is not None:
+            out = out + bias  # the bias may broadcast the result to a larger shape
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad
+        g2 = grad.reshape(-1, grad.shape[-1])  # (n, out): the leading dims as one
+        grad_x = grad @ weight if need_x else None
+        grad_w = g2.T @ x.reshape(-1, x.shape[-1]) if need_w else None
+        grad_b = None
+        if need_b:
+            grad_b = g2.sum(axis=0) if ctx.bias_is_vector else grad
+        return grad_x, grad_w, grad_b

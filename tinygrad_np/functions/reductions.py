@@ -69,7 +69,7 @@ class LogSumExp(Function):
 
     @staticmethod
     def forward(ctx, x, dims, keepdim):
-        m = x.max(axis=dims, keepdims=True)
+        m = x.max(axis=dims, keepdims=True, initial=-np.inf)  # an empty slice gives -inf
         # An all -inf slice has m = -inf; shifting by 0 there keeps the result -inf, not NaN.
         m = np.where(np.isfinite(m), m, 0)
         out = m + np.log(np.exp(x - m).sum(axis=dims, keepdims=True))
@@ -113,6 +113,8 @@ def product_of_others(x, dims):
     order = keep + list(dims)
     outer = tuple(x.shape[i] for i in keep)
     n = int(np.prod([x.shape[d] for d in dims], dtype=np.int64))
+    if n == 0:  # empty groups: x has no elements, and neither has its gradient
+        return x * 0
     grouped = np.transpose(x, order).reshape(outer + (n,))
     if isinstance(x, np.ndarray):
         ones = np.ones(outer + (1,), dtype=x.dtype)

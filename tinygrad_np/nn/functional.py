@@ -102,8 +102,7 @@ def linear(input: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"the input's last dimension must be in_features = {weight.shape[-1]}. Check the "
             "layer sizes (or flatten the input first, e.g. nn.Flatten())."
         )
-    out = x @ weight.T
-    return out if bias is None else out + bias
+    return fn.Linear.apply(x, weight, bias)
 
 
 def dropout(input: Any, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:

@@ -25,6 +25,12 @@ __all__ = [
 def _fill(tensor: Tensor, values: Any, op: str) -> Tensor:
     if not isinstance(tensor, Tensor):
         raise TypeError(f"nn.init.{op}: expected a Tensor, got {type(tensor).__name__}.")
+    if tensor.dtype.kind != "f" and op not in ("constant_", "zeros_", "ones_"):
+        raise TypeError(
+            f"nn.init.{op}: random values would be truncated into a tensor of dtype "
+            f"{tensor.dtype} (shape {tensor.shape}); initialise floating-point tensors, e.g. "
+            "tensor.float()."
+        )
     with no_grad():
         tensor.copy_(np.broadcast_to(np.asarray(values, dtype=tensor.dtype), tensor.shape))
     return tensor

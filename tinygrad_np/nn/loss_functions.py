@@ -73,8 +73,7 @@ def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
     """(input - target)^2, reduced; the mean's gradient is 2 (input - target) / N."""
     _check_reduction("mse_loss", reduction)
     input = as_input(input, "mse_loss")
-    diff = input - _float_target("mse_loss", input, target)
-    return _reduce(diff * diff, reduction)
+    return fn.SquaredError.apply(input, _float_target("mse_loss", input, target), reduction)
 
 
 def _class_dim(op: str, input: Tensor) -> int:
@@ -105,17 +104,19 @@ def _class_index_weights(op: str, input: Tensor, target: Any, weight: np.ndarray
     expected = shape[:dim] + shape[dim + 1:]
     target = as_input(target, op, floating=False)
     y = target.data
+    # Only cross_entropy also takes class probabilities (nll_loss needs indices).
+    probs = f" class-probability targets need the input's shape {shape}." \
+        if op == "cross_entropy" else ""
     if y.dtype.kind not in "iu":
         raise TypeError(
             f"{op}: class-index targets must be integers (int64), got dtype {y.dtype} with "
-            f"shape {y.shape}; convert them with target.long(), or pass class probabilities "
-            f"of the input's shape {shape}."
+            f"shape {y.shape}; convert them with target.long().{probs}"
         )
     if y.shape != expected:
         raise ValueError(
             f"{op}: target shape {y.shape} does not fit input shape {shape}: class-index "
-            f"targets need shape {expected} (the input's shape without the class dim {dim}); "
-            f"class-probability targets need the input's shape {shape}."
+            f"targets need shape {expected} (the input's shape without the class dim {dim})."
+            f"{probs}"
         )
     keep = y != ignore_index
     bad = keep & ((y < 0) | (y >= classes))
@@ -127,6 +128,10 @@ def _class_index_weights(op: str, input: Tensor, target: Any, weight: np.ndarray
     dtype = input.dtype
     safe = np.where(keep, y, 0)
     onehot = np.moveaxis(np.eye(classes, dtype=dtype)[safe], -1, dim)
+    if weight is None and not label_smoothing:  # the common case: the one-hot rows as they are
+        if not keep.all():
+            onehot *= np.expand_dims(keep, dim)
+        return onehot, float(np.count_nonzero(keep))
     per_class = np.ones(classes, dtype=dtype) if weight is None else weight
     broadcast = (classes,) + (1,) * (input.ndim - dim - 1)
     w = ((1 - label_smoothing) * onehot + label_smoothing / classes) * per_class.reshape(broadcast)
@@ -195,6 +200,12 @@ def binary_cross_entropy(input: Any, target: Any, weight: Any = None,
     input = as_input(input, op)
     target = _float_target(op, input, target)
     p = input.data
+    if np.isnan(p).any():
+        raise ValueError(
+            f"{op}: input (shape {input.shape}) holds NaN, which is not a probability; find "
+            "where it came from with tinygrad_np.detect_anomaly(), or use "
+            "binary_cross_entropy_with_logits on the logits, which is more stable."
+        )
     if p.size and not ((p >= 0) & (p <= 1)).all():
         raise ValueError(
             f"{op}: input must hold probabilities in [0, 1], got values from {np.nanmin(p)} "

@@ -354,6 +354,14 @@ class Module:
                     f"size mismatch for {key}: copying a param with shape {array.shape} from "
                     f"checkpoint, the shape in current model is {target.shape}."
                 )
+            elif not np.can_cast(array.dtype, target.dtype, "same_kind"):
+                # Checked here, not by copy_ below: a refused copy halfway would leave the
+                # module half-loaded.
+                errors.append(
+                    f"dtype mismatch for {key}: cannot copy a value of dtype {array.dtype} "
+                    f"into a {target.dtype} tensor; convert it first, e.g. "
+                    f"value.astype(np.{target.dtype})."
+                )
             else:
                 updates.append((target, array))
         if errors:

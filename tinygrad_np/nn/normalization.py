@@ -66,19 +66,22 @@ class BatchNorm1d(Module):
         if input.shape[1] != self.num_features:
             raise ValueError(
                 f"BatchNorm1d({self.num_features}): input of shape {input.shape} has "
-                f"{input.shape[1]} channels in dim 1, expected {self.num_features}."
+                f"{input.shape[1]} channels in dim 1, expected {self.num_features}; make "
+                "num_features match the previous layer's output width."
             )
         momentum = 0.0 if self.momentum is None else self.momentum
-        if self.training and self.track_running_stats:
-            self.num_batches_tracked.add_(1)
-            if self.momentum is None:  # cumulative moving average
-                momentum = 1.0 / float(self.num_batches_tracked.data)
+        counting = self.training and self.track_running_stats
+        if counting and self.momentum is None:  # cumulative moving average
+            momentum = 1.0 / (float(self.num_batches_tracked.data) + 1)
         # Without running statistics, eval also normalises with the batch's statistics.
         use_batch_stats = self.training or self.running_mean is None
         track = not self.training or self.track_running_stats
-        return F.batch_norm(input, self.running_mean if track else None,
-                            self.running_var if track else None, self.weight, self.bias,
-                            use_batch_stats, momentum, self.eps)
+        out = F.batch_norm(input, self.running_mean if track else None,
+                           self.running_var if track else None, self.weight, self.bias,
+                           use_batch_stats, momentum, self.eps)
+        if counting:  # only after a successful forward: a refused batch changes no state
+            self.num_batches_tracked.add_(1)
+        return out
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "

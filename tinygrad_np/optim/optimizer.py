@@ -120,7 +120,8 @@ class Optimizer:
                     "can be optimized."
                 )
         if len({id(p) for p in params}) != len(params):
-            raise ValueError(f"{name}: a parameter appears twice in the same group.")
+            raise ValueError(f"{name}: a parameter appears twice in the same group; list each "
+                             "parameter once.")
         seen = {id(p) for g in self.param_groups for p in g["params"]}
         if any(id(p) in seen for p in params):
             raise ValueError(f"{name}: some parameters appear in more than one parameter group.")
@@ -381,16 +382,19 @@ class Optimizer:
 
 
 # ---- helpers shared by the optimizers ---------------------------------------------------------
+inf = float("inf")
+
+
 def check_option(owner: str, name: str, value: Any, low: float = 0.0,
                  below: float | None = None) -> None:
-    """Raise unless `low <= value` (and `value < below` if given); NaN always fails."""
+    """Raise unless `low <= value` (and `value < below` if given); NaN and inf always fail."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(
             f"{owner}: {name} must be a real number, got {type(value).__name__} {value!r}."
         )
-    if not (low <= value and (below is None or value < below)):
+    if not (low <= value and (below is None or value < below)) or value in (inf, -inf):
         bound = f">= {low}" if below is None else f"in [{low}, {below})"
-        raise ValueError(f"{owner}: invalid {name}={value!r}; {name} must be {bound}.")
+        raise ValueError(f"{owner}: invalid {name}={value!r}; {name} must be {bound} and finite.")
 
 
 def check_betas(owner: str, betas: Any) -> None:

@@ -1,0 +1,205 @@
+"""In-place safety: changing data that a recorded op saved for its backward raises on backward,
+naming the op; changes the backward does not depend on, and optimizer updates between steps,
+never trip the check."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+import tinygrad_np as tg
+import tinygrad_np.nn.functional as F
+from tinygrad_np import nn, optim
+
+STALE = (r"{op}Backward: an array it saved for backward was modified by an in-place operation "
+         r"\(version \d+ when saved, \d+ now\).*out-of-place op")
+
+
+def _x() -> tg.Tensor:
+    return tg.Tensor(np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]]), requires_grad=True)
+
+
+def _c() -> tg.Tensor:
+    return tg.Tensor(np.array([[2.0, 3.0, 4.0], [0.5, 1.5, 2.5]]))
+
+
+def _setitem(t: tg.Tensor) -> None:
+    t[0, 0] = 9.0
+
+
+# Each case: build(x, c) -> (loss, the tensor to modify); the op whose saved array it is.
+CASES: list[tuple[str, Callable[[tg.Tensor, tg.Tensor], tuple[tg.Tensor, tg.Tensor]], str]] = [
+    ("mul-saved-input", lambda x, c: ((x * c).sum(), c), "Mul"),
+    ("div-saved-divisor", lambda x, c: ((x / c).sum(), c), "Div"),
+    ("matmul-saved-input", lambda x, c: ((x @ c.T).sum(), c), "MatMul"),
+    ("pow-saved-exponent", lambda x, c: (((x * x + 1.0) ** c).sum(), c), "Pow"),
+    ("log-saved-input", lambda x, c: (lambda a: (a.log().sum(), a))(x + 3.0), "Log"),
+]
+
+
+def _stale_output(make: Callable[[tg.Tensor], tg.Tensor]) -> Callable[..., Any]:
+    def build(x: tg.Tensor, c: tg.Tensor) -> tuple[tg.Tensor, tg.Tensor]:
+        out = make(x)
+        return out.sum(), out  # Sum saves nothing: the op that saved `out` is the one to name
+
+    return build
+
+
+OUTPUT_CASES = [
+    ("exp", _stale_output(lambda x: x.exp()), "Exp"),
+    ("sigmoid", _stale_output(lambda x: x.sigmoid()), "Sigmoid"),
+    ("tanh", _stale_output(lambda x: x.tanh()), "Tanh"),
+    ("relu", _stale_output(lambda x: x.relu()), "ReLU"),
+    ("sqrt", _stale_output(lambda x: (x * x).sqrt()), "Sqrt"),
+    ("softmax", _stale_output(lambda x: x.softmax(1)), "Softmax"),
+    ("log_softmax", _stale_output(lambda x: x.log_softmax(1)), "LogSoftmax"),
+]
+
+MUTATIONS: list[tuple[str, Callable[[tg.Tensor], Any]]] = [
+    ("add_", lambda t: t.add_(1.0)),
+    ("mul_", lambda t: t.mul_(2.0)),
+    ("sub_", lambda t: t.sub_(0.5)),
+    ("div_", lambda t: t.div_(4.0)),
+    ("zero_", lambda t: t.zero_()),
+    ("fill_", lambda t: t.fill_(3.0)),
+    ("copy_", lambda t: t.copy_(np.ones(t.shape))),
+    ("setitem", _setitem),
+    ("iadd-under-no_grad", lambda t: t.__iadd__(1.0)),
+]
+
+
+@pytest.mark.parametrize("mutate", [m for _, m in MUTATIONS], ids=[n for n, _ in MUTATIONS])
+@pytest.mark.parametrize("name, build, op", CASES + OUTPUT_CASES,
+                         ids=[c[0] for c in CASES + OUTPUT_CASES])
+def test_modifying_a_saved_array_raises_on_backward_naming_the_op(
+    name: str, build: Callable[..., Any], op: str, mutate: Callable[[tg.Tensor], Any]
+) -> None:
+    x = _x()
+    loss, target = build(x, _c())
+    with tg.no_grad():
+        mutate(target)
+    with pytest.raises(RuntimeError, match=STALE.format(op=op)):
+        loss.backward()
+    assert x.grad is None  # nothing was accumulated from a half-run backward
+
+
+@pytest.mark.parametrize("via", ["reshape", "transpose", "basic-index", "detach", "expand-src"])
+def test_a_change_through_a_view_or_the_base_is_detected(via: str) -> None:
+    x = _x()
+    base = _c()
+    if via == "reshape":
+        saved, change = base.reshape(3, 2), base
+    elif via == "transpose":
+        saved, change = base.T, base
+    elif via == "basic-index":
+        saved, change = base[1:], base
+    elif via == "detach":
+        saved, change = base, base.detach()
+    else:  # the saved array is a broadcast view of a base that is modified afterwards
+        small = tg.Tensor(np.array([1.0, 2.0, 3.0]))
+        saved, change = small.expand(2, 3), small
+    loss = (x.sum() * saved).sum()
+    with tg.no_grad():
+        change.add_(1.0)
+    with pytest.raises(RuntimeError, match=STALE.format(op="Mul")):
+        loss.backward()
+
+
+def test_the_check_also_guards_grad_and_saved_outputs_of_leaves() -> None:
+    x = _x()
+    y = (x * x).sum()  # Mul saved the leaf x itself
+    with tg.no_grad():
+        x.mul_(3.0)
+    with pytest.raises(RuntimeError, match=STALE.format(op="Mul")):
+        tg.grad(y, x)
+
+
+def test_changes_the_backward_does_not_depend_on_are_allowed() -> None:
+    x = _x()
+    c = _c()
+    # Add saves nothing; an advanced index copies, so its source may change freely.
+    picked = c[np.array([1, 0])]
+    loss = (x + c).sum() + (x * picked).sum()
+    with tg.no_grad():
+        c.add_(100.0)
+    loss.backward()
+    np.testing.assert_array_equal(x.grad.data, 1.0 + _c().data[[1, 0]])
+    # After backward the tensors are free to change.
+    with tg.no_grad():
+        x.mul_(0.0)
+    np.testing.assert_array_equal(x.data, 0.0)
+
+
+def test_augmented_assignment_on_a_graph_tensor_rebinds_instead_of_corrupting() -> None:
+    x = _x()
+    h = x * 2.0
+    kept = h
+    h += 1.0  # a new node: the saved arrays of earlier ops are untouched
+    h *= h
+    h.sum().backward()
+    np.testing.assert_allclose(x.grad.data, 2 * (2 * x.data + 1) * 2)
+    assert kept is not h and kept._version[0] == 0
+
+
+def test_assigning_data_replaces_the_array_without_invalidating_saved_values() -> None:
+    x = _x()
+    c = _c()
+    loss = (x * c).sum()
+    c.data = np.zeros((2, 3))  # like PyTorch's .data =: a new array, the saved one intact
+    loss.backward()
+    np.testing.assert_array_equal(x.grad.data, _c().data)
+
+
+OPTIMIZERS = {
+    "sgd": lambda ps: optim.SGD(ps, lr=0.05, momentum=0.9, weight_decay=1e-3),
+    "sgd-nesterov": lambda ps: optim.SGD(ps, lr=0.05, momentum=0.9, nesterov=True),
+    "adam": lambda ps: optim.Adam(ps, lr=0.01, amsgrad=True),
+    "adamw": lambda ps: optim.AdamW(ps, lr=0.01),
+    "rmsprop": lambda ps: optim.RMSprop(ps, lr=0.01, momentum=0.5, centered=True),
+}
+
+
+@pytest.mark.parametrize("make", OPTIMIZERS.values(), ids=OPTIMIZERS.keys())
+def test_optimizer_updates_between_steps_never_trip_the_check(make: Callable[..., Any]) -> None:
+    tg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.Tanh(), nn.Linear(8, 8),
+                          nn.Sigmoid(), nn.Linear(8, 3))
+    opt = make(list(model.parameters()))
+    sched = optim.lr_scheduler.StepLR(opt, step_size=5, gamma=0.5)
+    rng = np.random.default_rng(1)
+    x = tg.Tensor(rng.standard_normal((32, 4)).astype(np.float32))
+    y = tg.Tensor(x.data[:, :3].argmax(axis=1))  # learnable labels
+
+    def full_loss() -> float:
+        with tg.no_grad():
+            model.eval()
+            value = F.cross_entropy(model(x), y).item()
+            model.train()
+        return value
+
+    losses = [full_loss()]
+    for step in range(25):
+        opt.zero_grad(set_to_none=step % 2 == 0)
+        # Two micro-batches accumulate into .grad before one step.
+        for half in (slice(0, 16), slice(16, 32)):
+            loss = F.cross_entropy(model(x[half]), y[half])
+            loss.backward()
+        opt.step()
+        sched.step()
+        losses.append(full_loss())  # evaluation between steps reads the updated parameters
+    assert losses[-1] < losses[0]
+    assert all(np.isfinite(q.data).all() for q in model.parameters())
+
+
+def test_a_graph_held_across_a_step_is_refused_naming_the_op() -> None:
+    w = tg.Tensor(np.ones((3, 2)), requires_grad=True)
+    opt = optim.SGD([w], lr=0.1)
+    x = tg.Tensor(np.arange(6.0).reshape(2, 3))
+    stale = (x @ w).tanh().sum()  # MatMul saved w
+    (x @ w).sum().backward()
+    opt.step()
+    with pytest.raises(RuntimeError, match=STALE.format(op="MatMul")):
+        stale.backward()
