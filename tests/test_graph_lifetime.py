@@ -251,11 +251,6 @@ class _SumAll(tg.autograd.Function):
         return tuple(np.full(1, float(grad)) for _ in range(ctx.n))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine owner: run_backward calls _is_fresh(pg, g, results, ctx) once per parent, and "
-    "_is_fresh scans all of `results` (sum(r is grad for r in results)), so a node with n "
-    "parents costs O(n^2); fix in autograd/engine.py: count duplicate ids of `results` once "
-    "per node (e.g. a Counter of id(r) before the parent loop) and pass the count in"))
 def test_a_custom_op_with_many_inputs_backprops_in_linear_time() -> None:
     def run(n: int) -> None:
         xs = [tg.Tensor(np.array([1.0]), requires_grad=True) for _ in range(n)]

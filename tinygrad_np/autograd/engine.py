@@ -88,22 +88,34 @@ def _check_saved_versions(ctx: Context) -> None:
             )
 
 
-def _owns(grad: np.ndarray, incoming: Any, results: tuple[Any, ...], saved: tuple[Any, ...]
-          ) -> bool:
+def _owns(grad: np.ndarray, incoming: Any, results: tuple[Any, ...], saved: tuple[Any, ...],
+          shared: set[int] | None) -> bool:
     """True when `grad` is a new array that nothing else refers to, so a leaf may keep it
     as its .grad without a copy (and later accumulate into it in place)."""
     if grad is incoming or grad.base is not None or not grad.flags.writeable:
         return False
-    seen = 0
-    for r in results:
-        if r is grad:
-            seen += 1
-    if seen > 1:  # one array handed to two inputs (e.g. Add's backward)
+    if shared is not None:
+        if id(grad) in shared:
+            return False
+    elif sum(r is grad for r in results) > 1:  # one array handed to two inputs (Add)
         return False
     for s in saved:
         if s is grad:
             return False
     return True
+
+
+def _shared_ids(results: tuple[Any, ...]) -> set[int] | None:
+    """For a backward with many inputs, the ids of arrays it returned more than once, so that
+    `_owns` stays O(1) per input; small tuples are cheaper to scan (None)."""
+    if len(results) <= 8:
+        return None
+    seen: set[int] = set()
+    shared: set[int] = set()
+    for r in results:
+        if r is not None:
+            (shared if id(r) in seen else seen).add(id(r))
+    return shared
 
 
 def run_backward(
@@ -182,6 +194,7 @@ def _run(ready: list[Any], counts: dict[int, int], grads: dict[int, list[Any]],
                     f"{ctx.name()} returned {len(results)} gradients but its forward took "
                     f"{len(parents)} arguments; return one per argument (None for no gradient)."
                 )
+            shared = _shared_ids(results)
         else:  # no gradient reached this node; its inputs still stop waiting for it
             results = (None,) * len(parents)
         for parent, pg in zip(parents, results):
@@ -199,7 +212,7 @@ def _run(ready: list[Any], counts: dict[int, int], grads: dict[int, list[Any]],
                     _check_anomaly_backward(ctx, pg)
                 pending = grads.get(key)
                 if pending is None:
-                    grads[key] = [pg, type(pg) is ndarray and _owns(pg, g, results, saved)]
+                    grads[key] = [pg, type(pg) is ndarray and _owns(pg, g, results, saved, shared)]
                 elif pending[1] and type(pg) is ndarray:
                     pending[0] += pg  # we own the buffer: accumulate in place
                 else:
