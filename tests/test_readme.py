@@ -23,3 +23,13 @@ def test_readme_has_the_two_quickstart_commands():
     text = README.read_text()
     assert 'pip install -e ".[test]" && python -m pytest -q' in text
     assert 'pip install -e ".[examples]" && python examples/post000_mnist_sigmoid.py' in text
+
+
+def test_readme_tables_match_the_generated_docs():
+    import subprocess
+    import sys
+
+    script = README.parent / "scripts" / "update_readme.py"
+    result = subprocess.run([sys.executable, str(script), "--check"], capture_output=True,
+                            text=True)
+    assert result.returncode == 0, result.stdout
