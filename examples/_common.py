@@ -1,5 +1,6 @@
 """Plumbing shared by the three post examples: flags, optimizer choice, progress bar (tqdm when
-installed), timing, evaluation and PNG plots (matplotlib when installed).
+installed), timing and evaluation. Their curves are drawn by `tinygrad_np.viz.plot_curves`
+(a PNG with matplotlib, text curves in the terminal without it).
 
 The examples stay readable top to bottom; only what all three repeat lives here.
 """
@@ -7,9 +8,8 @@ The examples stay readable top to bottom; only what all three repeat lives here.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -35,7 +35,8 @@ def add_training_args(parser: argparse.ArgumentParser, *, epochs: int, lr: float
                         help="learning rate over the epochs: constant, or cosine annealing to 0")
     parser.add_argument("--seed", type=int, default=0, help="seeds init and shuffling")
     parser.add_argument("--plot", default=plot,
-                        help="PNG to write the curves to ('' for none; needs matplotlib)")
+                        help="PNG to write the curves to ('' for none; without matplotlib "
+                             "they are printed as text)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar or log lines")
     parser.add_argument("--fast", action="store_true",
                         help="a quick smoke run: few epochs on a subset (used by the tests)")
@@ -188,45 +189,3 @@ class Stopwatch:
 
     def __exit__(self, *exc: object) -> None:
         self.seconds = time.perf_counter() - self.start
-
-
-def save_plot(path: str, panels: Sequence[dict[str, Any]], title: str = "") -> str | None:
-    """Draw side-by-side panels into a PNG; returns the path, or None without matplotlib.
-
-    Each panel: {"title", "xlabel", "ylabel", "lines": [(x, y, label), ...]} and optionally
-    "bands": [(x, low, high), ...] (shaded) and "hline": (y, label).
-    """
-    if not path:
-        return None
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print(f"(matplotlib is not installed: no plot written to {path}; "
-              "pip install matplotlib)", file=sys.stderr)
-        return None
-    from pathlib import Path
-
-    fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 3.8), squeeze=False)
-    for ax, panel in zip(axes[0], panels):
-        for x, low, high in panel.get("bands", []):
-            ax.fill_between(x, low, high, alpha=0.25)
-        for x, y, label in panel["lines"]:
-            ax.plot(x, y, label=label)
-        if "hline" in panel:
-            value, label = panel["hline"]
-            ax.axhline(value, color="gray", linestyle="--", linewidth=1, label=label)
-        ax.set_title(panel.get("title", ""))
-        ax.set_xlabel(panel.get("xlabel", ""))
-        ax.set_ylabel(panel.get("ylabel", ""))
-        ax.grid(alpha=0.3)
-        if any(label for *_, label in panel["lines"]) or "hline" in panel:
-            ax.legend(fontsize=8)
-    if title:
-        fig.suptitle(title, fontsize=9)
-    fig.tight_layout()
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path

@@ -25,7 +25,6 @@ from _common import (
     init_linear_layers,
     make_optimizer,
     make_scheduler,
-    save_plot,
     train_epoch,
 )
 
@@ -33,6 +32,7 @@ import tinygrad_np as tg
 from tinygrad_np import nn
 from tinygrad_np.data import DataLoader
 from tinygrad_np.datasets import load_mnist
+from tinygrad_np.viz import Curve, Panel, plot_curves
 
 POST = {"test_acc": 0.8565, "train_acc": 0.8722}
 # The post's cost curve, read off its chart at epochs 1, 25, 50, ..., 500.
@@ -102,15 +102,18 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     flags = describe(args, "init", "seed")
     post_curve = [(e, c) for e, c in zip(POST_COST_EPOCHS, POST_COST) if e <= args.epochs]
-    plot = save_plot(args.plot, [
-        {"title": "training loss (cross-entropy)", "xlabel": "epoch", "ylabel": "loss",
-         "lines": [(history["epoch"], history["loss"], "ours"),
-                   ([e for e, _ in post_curve], [c for _, c in post_curve], "post (its chart)")]},
-        {"title": "accuracy", "xlabel": "epoch", "ylabel": "accuracy",
-         "lines": [(history["epoch"], history["train_acc"], "train (during the epoch)"),
-                   (history["eval_epoch"], history["test_acc"], "test")],
-         "hline": (POST["test_acc"], "post: 85.65 % test")},
-    ], title=f"post 000: 784-16-16-10 sigmoid MLP\n{flags}")
+    panels = [
+        Panel("training loss (cross-entropy)", [
+            Curve(history["loss"], history["epoch"], "ours"),
+            Curve([c for _, c in post_curve], [e for e, _ in post_curve], "post (its chart)"),
+        ], ylabel="loss"),
+        Panel("accuracy", [
+            Curve(history["train_acc"], history["epoch"], "train (during the epoch)"),
+            Curve(history["test_acc"], history["eval_epoch"], "test"),
+        ], ylabel="accuracy", reference=(POST["test_acc"], "post: 85.65 % test")),
+    ]
+    title = f"post 000: 784-16-16-10 sigmoid MLP\n{flags}"
+    plot = plot_curves(panels, args.plot, title) if args.plot else None
     print(f"post000: train accuracy {train_acc:.2%}, test accuracy {test_acc:.2%} "
           f"(post: {POST['test_acc']:.2%}), wall time {clock.seconds:.1f} s "
           f"[{args.epochs} epochs on {len(x_train)} images; {flags}]")

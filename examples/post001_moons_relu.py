@@ -26,7 +26,6 @@ from _common import (
     init_linear_layers,
     make_optimizer,
     make_scheduler,
-    save_plot,
     train_epoch,
 )
 
@@ -34,6 +33,7 @@ import tinygrad_np as tg
 from tinygrad_np import nn
 from tinygrad_np.data import DataLoader, train_test_split
 from tinygrad_np.datasets import make_moons
+from tinygrad_np.viz import Curve, Panel, plot_curves
 
 POST = {"mean": 0.94541, "std": 0.019558}
 
@@ -123,25 +123,23 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     flags = describe(args, "init", "hidden")
     epochs = list(range(1, args.epochs + 1))
     loss_arr, acc_arr = np.array(losses), np.array(accs)
-    plot = save_plot(args.plot, [
-        {"title": f"training loss, mean and std over {args.runs} runs", "xlabel": "epoch",
-         "ylabel": "cross-entropy", "lines": [(epochs, loss_arr.mean(0), "")],
-         "bands": [(epochs, loss_arr.mean(0) - loss_arr.std(0),
-                    loss_arr.mean(0) + loss_arr.std(0))]},
-        {"title": f"test accuracy, mean and std over {args.runs} runs", "xlabel": "epoch",
-         "ylabel": "accuracy", "lines": [(epochs, acc_arr.mean(0), "ours")],
-         "bands": [(epochs, acc_arr.mean(0) - acc_arr.std(0), acc_arr.mean(0) + acc_arr.std(0))],
-         "hline": (POST["mean"], "post: 0.945 mean")},
-    ], title=f"post 001: 2-{args.hidden}-2 ReLU MLP on moons\n{flags}")
+    loss_mean, acc_mean = loss_arr.mean(0), acc_arr.mean(0)
+    panels = [
+        Panel(f"training loss, mean and std over {args.runs} runs",
+              [Curve(loss_mean, epochs, spread=loss_arr.std(0))], ylabel="cross-entropy"),
+        Panel(f"test accuracy, mean and std over {args.runs} runs",
+              [Curve(acc_mean, epochs, "ours", spread=acc_arr.std(0))], ylabel="accuracy",
+              reference=(POST["mean"], "post: 0.945 mean")),
+    ]
+    title = f"post 001: 2-{args.hidden}-2 ReLU MLP on moons\n{flags}"
+    plot = plot_curves(panels, args.plot, title) if args.plot else None
     sweep_plot = None
-    if sweep is not None:
-        m, s = np.array(sweep["mean"]), np.array(sweep["std"])
-        sweep_plot = save_plot(args.sweep_plot, [
-            {"title": f"test accuracy vs hidden width ({args.sweep_trials} runs each)",
-             "xlabel": "hidden units", "ylabel": "accuracy",
-             "lines": [(sweep["widths"], m, "mean")],
-             "bands": [(sweep["widths"], m - s, m + s)]},
-        ], title=f"post 001 width sweep\n{flags.replace(f' --hidden {args.hidden}', '')}")
+    if sweep is not None and args.sweep_plot:
+        sweep_panel = Panel(f"test accuracy vs hidden width ({args.sweep_trials} runs each)",
+                            [Curve(sweep["mean"], sweep["widths"], "mean", spread=sweep["std"])],
+                            xlabel="hidden units", ylabel="accuracy")
+        sweep_title = f"post 001 width sweep\n{flags.replace(f' --hidden {args.hidden}', '')}"
+        sweep_plot = plot_curves([sweep_panel], args.sweep_plot, sweep_title)
     print(f"post001: test accuracy {mean:.4f} +- {std:.4f} over {args.runs} runs "
           f"(post: {POST['mean']:.3f} +- {POST['std']:.3f}), wall time {clock.seconds:.1f} s "
           f"[{flags}]")
@@ -150,8 +148,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         print(f"post001 sweep: best {sweep['mean'][best]:.4f} at {sweep['widths'][best]} units, "
               f"{min(sweep['mean']):.4f} at worst, wall time {sweep['seconds']:.1f} s")
     return {"mean": mean, "std": std, "accs": finals, "seconds": clock.seconds, "flags": flags,
-            "history": {"epoch": epochs, "loss": loss_arr.mean(0).tolist(),
-                        "test_acc": acc_arr.mean(0).tolist()},
+            "history": {"epoch": epochs, "loss": loss_mean.tolist(), "test_acc": acc_mean.tolist()},
             "sweep": sweep, "plot": plot, "sweep_plot": sweep_plot}
 
 

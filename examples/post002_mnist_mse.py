@@ -25,7 +25,6 @@ from _common import (
     init_linear_layers,
     make_optimizer,
     make_scheduler,
-    save_plot,
     train_epoch,
 )
 
@@ -33,6 +32,7 @@ import tinygrad_np as tg
 from tinygrad_np import nn
 from tinygrad_np.data import DataLoader, one_hot, train_test_split
 from tinygrad_np.datasets import load_mnist
+from tinygrad_np.viz import Curve, Panel, plot_curves
 
 POST = {"test_acc": 0.94}
 
@@ -104,15 +104,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     train_acc = accuracy(model, x_train, y_train)
 
     flags = describe(args, "init", "seed")
-    plot = save_plot(args.plot, [
-        {"title": "training loss (squared error per example)", "xlabel": "epoch",
-         "ylabel": "loss", "lines": [(history["epoch"], history["loss"], "")]},
-        {"title": "accuracy (validation: the 33 % hold-out)", "xlabel": "epoch",
-         "ylabel": "accuracy",
-         "lines": [(history["epoch"], history["train_acc"], "train (during the epoch)"),
-                   (history["epoch"], history["val_acc"], "validation")],
-         "hline": (POST["test_acc"], "post: > 94 %")},
-    ], title=f"post 002: 784-16-10 ReLU/sigmoid MLP with MSE\n{flags}")
+    panels = [
+        Panel("training loss (squared error per example)",
+              [Curve(history["loss"], history["epoch"])], ylabel="loss"),
+        Panel("accuracy (validation: the 33 % hold-out)", [
+            Curve(history["train_acc"], history["epoch"], "train (during the epoch)"),
+            Curve(history["val_acc"], history["epoch"], "validation"),
+        ], ylabel="accuracy", reference=(POST["test_acc"], "post: > 94 %")),
+    ]
+    title = f"post 002: 784-16-10 ReLU/sigmoid MLP with MSE\n{flags}"
+    plot = plot_curves(panels, args.plot, title) if args.plot else None
     print(f"post002: train accuracy {train_acc:.2%}, validation accuracy {val_acc:.2%} "
           f"(post: > 94 %), wall time {clock.seconds:.1f} s "
           f"[{args.epochs} epochs on {len(x_train)} images; {flags}]")

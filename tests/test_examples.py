@@ -65,12 +65,9 @@ def test_post002_fast(tmp_path):
 
 def test_plots_are_written_when_matplotlib_is_installed(tmp_path):
     pytest.importorskip("matplotlib")
-    from _common import save_plot
-
-    path = save_plot(str(tmp_path / "sub" / "x.png"),
-                     [{"lines": [([1, 2], [3, 4], "a")], "bands": [([1, 2], [2, 3], [4, 5])],
-                       "hline": (3.5, "ref")}])
-    assert path and Path(path).stat().st_size > 1000
+    result = post001.main(["--fast", "--quiet", "--runs", "2", "--epochs", "2", "--init",
+                           "default", "--lr", "0.1", "--plot", str(tmp_path / "sub" / "x.png")])
+    assert result["plot"] and result["plot"].stat().st_size > 1000
 
 
 def test_examples_degrade_without_matplotlib_and_tqdm(monkeypatch, capsys, tmp_path):
@@ -91,6 +88,7 @@ def test_examples_degrade_without_matplotlib_and_tqdm(monkeypatch, capsys, tmp_p
     captured = capsys.readouterr()
     assert "matplotlib is not installed" in captured.err
     assert "post001: run 1/1" in captured.out  # the plain-text progress lines
+    assert "test accuracy, mean and std over 1 runs  [epoch 1..2" in captured.out  # text curves
 
 
 def test_bad_flags_are_rejected():

@@ -702,6 +702,8 @@ class Tensor:
     def __repr__(self) -> str:
         body = np.array2string(self._data, separator=", ", prefix="tensor(")
         extras = ""
+        if self._data.size == 0 and self._data.ndim != 1:  # "[]" alone would hide the shape
+            extras += f", size={self._data.shape}"
         if self._data.dtype not in (np.float32, np.int64, np.bool_):
             extras += f", dtype={self._data.dtype}"
         if self.grad_fn is not None:

@@ -386,8 +386,11 @@ class Module:
         extra_lines = extra.split("\n") if extra else []
         child_lines = [f"({name}): " + repr(child).replace("\n", "\n  ")
                        for name, child in self._modules.items()]
+        count = sum(p.data.size for p in self.parameters())
+        note = f"  # {count:,} param{'s' if count != 1 else ''}" if count else ""
         if len(extra_lines) == 1 and not child_lines:
-            return f"{type(self).__name__}({extra})"
+            return f"{type(self).__name__}({extra}){note}"
         if not extra_lines and not child_lines:
-            return f"{type(self).__name__}()"
-        return f"{type(self).__name__}(\n  " + "\n  ".join(extra_lines + child_lines) + "\n)"
+            return f"{type(self).__name__}(){note}"
+        return (f"{type(self).__name__}({note}\n  " + "\n  ".join(extra_lines + child_lines)
+                + "\n)")
