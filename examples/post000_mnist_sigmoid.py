@@ -6,9 +6,12 @@ softmax, gradients averaged over all m = 30,000 examples, 500 epochs at lr 0.8; 
 85.65 % test accuracy after a per-example Python loop of about 12 minutes. Here the same
 computation is three batched matrix products per layer, and autodiff writes the backward pass.
 
-    python examples/post000_mnist_sigmoid.py                       # the post's settings
-    python examples/post000_mnist_sigmoid.py --optimizer adam --lr 0.001 --batch-size 1000 \
-        --init xavier                                              # a better optimizer and init
+    python examples/post000_mnist_sigmoid.py                  # the post's settings: ~90 %
+    python examples/post000_mnist_sigmoid.py --optimizer adamw --lr 0.01 --batch-size 1000 \
+        --weight-decay 0.2 --schedule cosine --init xavier    # same net and epochs: ~95.4 %
+
+Full-batch descent, even with Adam, overfits the 30,000 images at about 93 % test accuracy;
+minibatches of 1000 with decoupled weight decay and a cosine schedule pass 95 %.
 """
 
 from __future__ import annotations

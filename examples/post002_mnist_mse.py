@@ -7,7 +7,11 @@ one-hot targets, loss = squared error summed over the 10 outputs and averaged ov
 reported over 94 % validation accuracy. (Its bias update averaged the bias gradient into one
 scalar for all biases; autodiff gives every bias its own gradient.)
 
-    python examples/post002_mnist_mse.py
+    python examples/post002_mnist_mse.py                       # the post's settings: ~94 %
+    python examples/post002_mnist_mse.py --optimizer adamw --lr 0.002 --weight-decay 0.05 \
+        --schedule cosine                                      # same net, batches, epochs: ~95 %
+
+The 16 hidden units are the limit: across seeds the better flags land between 94.6 and 95.4 %.
 """
 
 from __future__ import annotations

@@ -17,11 +17,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 MARKER = re.compile(r"(<!-- begin (\S+) -->\n)(.*?)(<!-- end \2 -->)", re.S)
+RELATIVE_LINK = re.compile(r"\]\((?!https?:|/|#)([^)]+)\)")
 
 
 def updated(text: str) -> str:
     def splice(match: re.Match[str]) -> str:
-        source = (ROOT / match.group(2)).read_text().strip()
+        path = Path(match.group(2))
+        source = (ROOT / path).read_text().strip()
+        if source.startswith("# "):  # the README section has its own heading
+            source = source.split("\n", 1)[1].strip()
+        # Links in docs/x.md are relative to docs/; in the README they need the prefix.
+        source = RELATIVE_LINK.sub(lambda m: f"]({(path.parent / m.group(1)).as_posix()})",
+                                   source)
         return f"{match.group(1)}{source}\n{match.group(4)}"
 
     return MARKER.sub(splice, text)
