@@ -121,9 +121,9 @@ def test_one_hot():
 
 
 def test_one_hot_errors():
-    with pytest.raises(ValueError, match="one_hot: num_classes=2 but the largest label is 2"):
+    with pytest.raises(ValueError, match=r"class values must be in \[0, 1\], got .* 0 to 2"):
         one_hot(np.array([0, 2]), num_classes=2)
-    with pytest.raises(TypeError, match="one_hot: labels must be integers"):
+    with pytest.raises(TypeError, match="one_hot: class labels must be integers"):
         one_hot(np.array([0.0, 1.0]))
     with pytest.raises(ValueError, match="non-negative"):
         one_hot(np.array([-1, 1]))

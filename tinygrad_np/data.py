@@ -112,19 +112,18 @@ def one_hot(labels: Any, num_classes: int = -1, dtype: Any = np.int64) -> Any:
     y = _as_array(labels)
     if y.dtype.kind not in "iub":
         raise TypeError(
-            f"one_hot: labels must be integers, got dtype {y.dtype}; convert class labels "
-            "with .astype(np.int64) first."
+            f"one_hot: class labels must be integers, got dtype {y.dtype}; convert them with "
+            ".long() (a Tensor) or .astype(np.int64) (an array)."
         )
     y = y.astype(np.int64, copy=False)
-    if y.size and y.min() < 0:
-        raise ValueError(f"one_hot: labels must be non-negative, found {int(y.min())}.")
-    top = int(y.max()) + 1 if y.size else 0
+    lo, hi = (int(y.min()), int(y.max())) if y.size else (0, -1)
     if num_classes == -1:
-        num_classes = top
-    elif num_classes < 1 or top > num_classes:
+        num_classes = hi + 1
+    if lo < 0 or hi >= num_classes:
         raise ValueError(
-            f"one_hot: num_classes={num_classes} but the largest label is {top - 1}; pass "
-            f"num_classes >= {max(top, 1)} (or -1 to infer it)."
+            f"one_hot: class values must be in [0, {num_classes - 1}], got values from {lo} "
+            f"to {hi}; labels must be non-negative, and num_classes above the largest "
+            "(or -1 to infer it)."
         )
     out = np.zeros((*y.shape, num_classes), dtype=dtype)
     np.put_along_axis(out, y[..., None], 1, axis=-1)

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import data
 from .. import functions as fn
 from ..autograd import no_grad
 from ..random import default_generator
@@ -122,17 +123,7 @@ def dropout(input: Any, p: float = 0.5, training: bool = True, inplace: bool = F
 
 def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
     """int64 one-hot encoding with a new last dimension of size num_classes (-1: max + 1)."""
-    t = as_input(tensor, "one_hot", floating=False)
-    y = t.data
-    if y.dtype.kind not in "iu":
-        raise TypeError(f"one_hot: expects integer class indices, got dtype {y.dtype}; "
-                        "convert with .long().")
-    if num_classes == -1:
-        num_classes = int(y.max()) + 1 if y.size else 0
-    if y.size and (y.min() < 0 or y.max() >= num_classes):
-        raise ValueError(f"one_hot: class values must be in [0, {num_classes - 1}], got "
-                         f"values from {y.min()} to {y.max()}.")
-    return Tensor(np.eye(num_classes, dtype=np.int64)[y])
+    return data.one_hot(as_input(tensor, "one_hot", floating=False), num_classes)
 
 
 # ---- normalization ----------------------------------------------------------------------------
