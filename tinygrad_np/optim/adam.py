@@ -14,6 +14,7 @@ from .optimizer import (
     check_option,
     effective_grad,
     lerp_,
+    square_average_,
     state_buffer,
 )
 
@@ -79,10 +80,7 @@ class Adam(Optimizer):
             else:
                 g = effective_grad(p, grad, weight_decay, maximize, out=s0)
             lerp_(m, g, 1 - beta1, tmp=s1)
-            v *= beta2
-            np.multiply(g, 1 - beta2, out=s1)
-            s1 *= g
-            v += s1
+            square_average_(v, g, beta2, tmp=s1)
             if amsgrad:
                 v_max = state_buffer(state, "max_exp_avg_sq", p)
                 v = np.maximum(v_max, v, out=v_max)

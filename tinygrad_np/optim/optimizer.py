@@ -443,3 +443,12 @@ def lerp_(a: np.ndarray, b: np.ndarray, weight: float, tmp: np.ndarray) -> None:
     else:
         tmp *= 1 - weight
         np.subtract(b, tmp, out=a)
+
+
+def square_average_(v: np.ndarray, g: np.ndarray, decay: float, tmp: np.ndarray) -> None:
+    """`v = decay * v + (1 - decay) * g^2` in place: the running mean of squared gradients
+    shared by Adam (beta2) and RMSprop (alpha), in PyTorch's order of operations."""
+    v *= decay
+    np.multiply(g, 1 - decay, out=tmp)
+    tmp *= g
+    v += tmp

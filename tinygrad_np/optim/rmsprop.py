@@ -13,6 +13,7 @@ from .optimizer import (
     check_option,
     effective_grad,
     lerp_,
+    square_average_,
     state_buffer,
 )
 
@@ -73,10 +74,7 @@ class RMSprop(Optimizer):
             state["step"] = state.get("step", 0) + 1
             v = state_buffer(state, "square_avg", p)
             g = effective_grad(p, grad, weight_decay, maximize, out=s0)
-            v *= alpha
-            np.multiply(g, 1 - alpha, out=s1)
-            s1 *= g
-            v += s1
+            square_average_(v, g, alpha, tmp=s1)
             if centered:
                 a = state_buffer(state, "grad_avg", p)
                 lerp_(a, g, 1 - alpha, tmp=s1)
