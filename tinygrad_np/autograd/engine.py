@@ -105,11 +105,9 @@ def _owns(grad: np.ndarray, incoming: Any, results: tuple[Any, ...], saved: tupl
     return True
 
 
-def _shared_ids(results: tuple[Any, ...]) -> set[int] | None:
+def _shared_ids(results: tuple[Any, ...]) -> set[int]:
     """For a backward with many inputs, the ids of arrays it returned more than once, so that
-    `_owns` stays O(1) per input; small tuples are cheaper to scan (None)."""
-    if len(results) <= 8:
-        return None
+    `_owns` stays O(1) per input (the caller scans small tuples instead: cheaper)."""
     seen: set[int] = set()
     shared: set[int] = set()
     for r in results:
@@ -194,7 +192,7 @@ def _run(ready: list[Any], counts: dict[int, int], grads: dict[int, list[Any]],
                     f"{ctx.name()} returned {len(results)} gradients but its forward took "
                     f"{len(parents)} arguments; return one per argument (None for no gradient)."
                 )
-            shared = _shared_ids(results)
+            shared = _shared_ids(results) if len(results) > 8 else None
         else:  # no gradient reached this node; its inputs still stop waiting for it
             results = (None,) * len(parents)
         for parent, pg in zip(parents, results):
