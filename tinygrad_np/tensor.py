@@ -210,34 +210,34 @@ class Tensor:
 
     # ---- arithmetic -----------------------------------------------------------------------
     def __add__(self, other: Any) -> Tensor:
-        return fn.Add.apply(*_operands(self, other))
+        return _binary(fn.Add, self, other)
 
     def __radd__(self, other: Any) -> Tensor:
-        return fn.Add.apply(*_operands(self, other)[::-1])
+        return _binary(fn.Add, self, other, reverse=True)
 
     def __sub__(self, other: Any) -> Tensor:
-        return fn.Sub.apply(*_operands(self, other))
+        return _binary(fn.Sub, self, other)
 
     def __rsub__(self, other: Any) -> Tensor:
-        return fn.Sub.apply(*_operands(self, other)[::-1])
+        return _binary(fn.Sub, self, other, reverse=True)
 
     def __mul__(self, other: Any) -> Tensor:
-        return fn.Mul.apply(*_operands(self, other))
+        return _binary(fn.Mul, self, other)
 
     def __rmul__(self, other: Any) -> Tensor:
-        return fn.Mul.apply(*_operands(self, other)[::-1])
+        return _binary(fn.Mul, self, other, reverse=True)
 
     def __truediv__(self, other: Any) -> Tensor:
-        return fn.Div.apply(*_operands(self, other))
+        return _binary(fn.Div, self, other)
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        return fn.Div.apply(*_operands(self, other)[::-1])
+        return _binary(fn.Div, self, other, reverse=True)
 
     def __pow__(self, exponent: Any) -> Tensor:
-        return fn.Pow.apply(*_operands(self, exponent))
+        return _binary(fn.Pow, self, exponent)
 
     def __rpow__(self, base: Any) -> Tensor:
-        return fn.Pow.apply(*_operands(self, base)[::-1])
+        return _binary(fn.Pow, self, base, reverse=True)
 
     def __matmul__(self, other: Any) -> Tensor:
         return matmul(self, other)
@@ -259,16 +259,16 @@ class Tensor:
     neg = __neg__
 
     def add(self, other: Any) -> Tensor:
-        return fn.Add.apply(*_operands(self, other))
+        return _binary(fn.Add, self, other)
 
     def sub(self, other: Any) -> Tensor:
-        return fn.Sub.apply(*_operands(self, other))
+        return _binary(fn.Sub, self, other)
 
     def mul(self, other: Any) -> Tensor:
-        return fn.Mul.apply(*_operands(self, other))
+        return _binary(fn.Mul, self, other)
 
     def div(self, other: Any) -> Tensor:
-        return fn.Div.apply(*_operands(self, other))
+        return _binary(fn.Div, self, other)
 
     # Comparisons give bool tensors outside the graph.
     def _compare(self, op: Any, other: Any) -> Tensor:
@@ -347,10 +347,10 @@ class Tensor:
     clip = clamp
 
     def maximum(self, other: Any) -> Tensor:
-        return fn.Maximum.apply(*_operands(self, other))
+        return _binary(fn.Maximum, self, other)
 
     def minimum(self, other: Any) -> Tensor:
-        return fn.Minimum.apply(*_operands(self, other))
+        return _binary(fn.Minimum, self, other)
 
     def where(self, condition: Any, other: Any) -> Tensor:
         """`x.where(cond, y)` is `where(cond, x, y)`, as in PyTorch."""
@@ -713,15 +713,16 @@ class Tensor:
         return f"tensor({body}{extras})"
 
 
-def _operands(t: Tensor, other: Any) -> tuple[Any, Any]:
-    """`_promote(t, other)` with the common cases (same dtype, a float tensor and a Python
-    number) decided in two checks: this runs on every arithmetic operator."""
+def _binary(function: Any, t: Tensor, other: Any, reverse: bool = False) -> Tensor:
+    """`function` applied to the Tensor `t` and `other` (in that order, or reversed), in the
+    dtype PyTorch would give (`_promote`). This runs on every arithmetic operator, so the
+    common cases (same dtype; a float tensor and a Python number) are decided in two checks."""
     if type(other) is Tensor:
-        if other._data.dtype is t._data.dtype:
-            return t, other
-    elif type(other) in (float, int) and t._data.dtype.kind == "f":
-        return t, other
-    return _promote(t, other)
+        if other._data.dtype is not t._data.dtype:
+            t, other = _promote(t, other)
+    elif type(other) not in (float, int) or t._data.dtype.kind != "f":
+        t, other = _promote(t, other)
+    return function.apply(other, t) if reverse else function.apply(t, other)
 
 
 # PyTorch's type categories: an operand of a higher one decides the result's dtype.

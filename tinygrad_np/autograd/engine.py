@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from . import function
-from .function import _OUTPUT, Context, _check_finite, _user_frame
+from .function import _OUTPUT, _RELEASED, Context, _check_finite, _user_frame
 from .grad_mode import _GradMode, state
 
 
@@ -27,37 +28,13 @@ def sum_to_shape(grad: Any, shape: tuple[int, ...]) -> Any:
     return grad.sum(axis=axes, keepdims=True).reshape(shape)
 
 
-def _dependencies(roots: Sequence[Any]) -> dict[int, int]:
-    """For every node reachable from `roots`: how many gradient contributions it will receive
-    (its edges from reachable nodes). A node is ready for backward when that count reaches 0,
-    so counting once replaces a separate topological sort. Iterative, so a chain of 100,000
-    ops does not hit the recursion limit."""
-    counts: dict[int, int] = {}
-    stack: list[Any] = []
-    for r in roots:
-        if id(r) not in counts:
-            counts[id(r)] = 0
-            stack.append(r)
-    while stack:
-        node = stack.pop()
-        if type(node) is Context:
-            for parent in node.parents:
-                if parent is not None:
-                    key = id(parent)
-                    n = counts.get(key)
-                    if n is None:
-                        counts[key] = 1
-                        stack.append(parent)
-                    else:
-                        counts[key] = n + 1
-    return counts
-
-
 def _saved_as_tensors(ctx: Context) -> tuple[Any, ...]:
     """Under create_graph, hand backward the saved values as Tensors connected to the graph."""
+    if not ctx.saved:
+        return ()
     tensor = function.Tensor
     out: list[Any] = []
-    for value, source in zip(ctx.saved, ctx.saved_sources or (None,) * len(ctx.saved)):
+    for value, source in zip(ctx.saved, ctx.saved_sources):
         if source == _OUTPUT:
             out.append(tensor._wrap(value, ctx, True, [0]))
             continue
@@ -71,21 +48,21 @@ def _saved_as_tensors(ctx: Context) -> tuple[Any, ...]:
     return tuple(out)
 
 
-def _check_saved_versions(ctx: Context) -> None:
+def _stale_saved_error(ctx: Context) -> RuntimeError:
+    """The error for a node whose saved arrays are gone or were modified in place."""
     if ctx.released:
-        raise RuntimeError(
+        return RuntimeError(
             f"{ctx.name()}: trying to backward through the graph a second time; its saved "
             "arrays were freed after the first backward. Pass retain_graph=True to the first "
             "backward() if you need to backward through it again."
         )
-    for counter, version in ctx.saved_versions:
-        if counter[0] != version:
-            raise RuntimeError(
-                f"{ctx.name()}: an array it saved for backward was modified by an in-place "
-                f"operation (version {version} when saved, {counter[0]} now), so its gradient "
-                "would be wrong. Use an out-of-place op (x = x + 1 instead of x += 1) or "
-                "modify the tensor only after backward."
-            )
+    counter, version = next((c, v) for c, v in ctx.saved_versions if c[0] != v)
+    return RuntimeError(
+        f"{ctx.name()}: an array it saved for backward was modified by an in-place "
+        f"operation (version {version} when saved, {counter[0]} now), so its gradient "
+        "would be wrong. Use an out-of-place op (x = x + 1 instead of x += 1) or "
+        "modify the tensor only after backward."
+    )
 
 
 def _owns(grad: np.ndarray, incoming: Any, results: tuple[Any, ...], saved: tuple[Any, ...],
@@ -99,15 +76,12 @@ def _owns(grad: np.ndarray, incoming: Any, results: tuple[Any, ...], saved: tupl
             return False
     elif sum(r is grad for r in results) > 1:  # one array handed to two inputs (Add)
         return False
-    for s in saved:
-        if s is grad:
-            return False
-    return True
+    return all(s is not grad for s in saved)
 
 
 def _shared_ids(results: tuple[Any, ...]) -> set[int]:
     """For a backward with many inputs, the ids of arrays it returned more than once, so that
-    `_owns` stays O(1) per input (the caller scans small tuples instead: cheaper)."""
+    `_owns` stays O(1) per input (for a few inputs, scanning the tuple is cheaper)."""
     seen: set[int] = set()
     shared: set[int] = set()
     for r in results:
@@ -129,101 +103,113 @@ def run_backward(
     reaching each captured node is stored in `capture[id(node)]` and no `.grad` changes
     (tinygrad_np.grad).
 
-    Nodes run when every gradient contribution to them has arrived (dependency counting), in
-    a deterministic order. Backward functions run in grad mode `create_graph`, so under
+    Nodes run newest first (by `sequence_nr`). A node's consumers are all newer than it, so
+    when it runs every contribution to its gradient has arrived: no separate pass over the
+    graph to count dependencies. Backward functions run in grad mode `create_graph`, so under
     create_graph the backward pass is itself recorded.
     """
-    grads: dict[int, list[Any]] = {}  # id(node) -> [gradient, owned: may add into it in place]
+    # node -> its gradient so far. (Nodes are keys by identity: Tensor's __eq__ is never
+    # called because live objects' identity hashes differ.)
+    grads: dict[Any, Any] = {}
+    queue: list[tuple[int, Context]] = []  # heap of (-sequence_nr, node): newest first
+    leaves: list[Any] = []  # in the order their first gradient arrived
     for node, g in zip(roots, root_grads):
-        _accumulate(grads, node, g, False)
-    counts = _dependencies(roots)
-    ready: list[Any] = []
-    for r in reversed(roots):
-        if counts[id(r)] == 0 and all(r is not q for q in ready):
-            ready.append(r)
+        if node in grads:
+            grads[node] = grads[node] + g
+            continue
+        grads[node] = g
+        if type(node) is Context:
+            heapq.heappush(queue, (-node.sequence_nr, node))
+        else:
+            leaves.append(node)
+    owned: set[Any] = set()  # nodes whose gradient array we made: safe to add into in place
     with _GradMode(create_graph):
-        _run(ready, counts, grads, retain_graph, create_graph, capture)
+        _run(queue, leaves, grads, owned, retain_graph, create_graph, capture)
+    for leaf in leaves:
+        g = grads.pop(leaf)
+        if capture is None:
+            _accumulate_leaf(leaf, g, leaf in owned, create_graph)
+        elif id(leaf) in capture:
+            capture[id(leaf)] = g
 
 
-def _run(ready: list[Any], counts: dict[int, int], grads: dict[int, list[Any]],
-         retain_graph: bool, create_graph: bool, capture: dict[int, Any] | None) -> None:
-    """The backward loop. The common case (an array gradient already of its input's shape
-    and dtype) is inlined: this runs once per recorded op."""
+def _run(queue: list[tuple[int, Context]], leaves: list[Any], grads: dict[Any, Any],
+         owned: set[Any], retain_graph: bool, create_graph: bool,
+         capture: dict[int, Any] | None) -> None:
+    """The backward loop, once per recorded op that a gradient reaches. The common case (an
+    array gradient already of its input's shape and dtype) is inlined."""
     tensor = function.Tensor
     ndarray = np.ndarray
+    heappop, heappush = heapq.heappop, heapq.heappush
     anomaly = state.anomaly_enabled
-    while ready:
-        node = ready.pop()
-        entry = grads.pop(id(node), None)
-        if type(node) is not Context:  # a leaf
-            if entry is not None:
-                if capture is None:
-                    _accumulate_leaf(node, entry[0], entry[1], create_graph)
-                elif id(node) in capture:
-                    capture[id(node)] = entry[0]
-            continue
-        ctx = node
-        parents = ctx.parents
-        if entry is not None:
-            g = entry[0]
-            if capture is not None and id(ctx) in capture:
-                capture[id(ctx)] = g
-            if ctx.released or ctx.saved_versions:
-                _check_saved_versions(ctx)
-            if ctx.retained is not None:
-                kept = ctx.retained()
-                if kept is not None and capture is None:
-                    kept.grad = _add_grads(kept.grad, g, create_graph)
-            saved = ctx.saved
-            if create_graph:
-                ctx.saved = _saved_as_tensors(ctx)
-                if not isinstance(g, tensor):
-                    g = tensor._wrap(g, None, False, [0])
-                try:
-                    results = ctx.function.backward(ctx, g)
-                finally:
-                    ctx.saved = saved
-            else:
+    while queue:
+        ctx = heappop(queue)[1]
+        g = grads.pop(ctx)
+        if capture is not None and id(ctx) in capture:
+            capture[id(ctx)] = g
+        for counter, version in ctx.saved_versions:  # a released node always fails this
+            if counter[0] != version:
+                raise _stale_saved_error(ctx)
+        if ctx.retained is not None:
+            kept = ctx.retained()
+            if kept is not None and capture is None:
+                kept.grad = _add_grads(kept.grad, g, create_graph)
+        saved = ctx.saved
+        if create_graph:
+            ctx.saved = _saved_as_tensors(ctx)
+            if not isinstance(g, tensor):
+                g = tensor._wrap(g, None, False, [0])
+            try:
                 results = ctx.function.backward(ctx, g)
-            if type(results) is not tuple:
-                results = (results,)
-            if len(results) != len(parents):
-                raise RuntimeError(
-                    f"{ctx.name()} returned {len(results)} gradients but its forward took "
-                    f"{len(parents)} arguments; return one per argument (None for no gradient)."
-                )
-            shared = _shared_ids(results) if len(results) > 8 else None
-        else:  # no gradient reached this node; its inputs still stop waiting for it
-            results = (None,) * len(parents)
+            finally:
+                ctx.saved = saved
+        else:
+            results = ctx.function.backward(ctx, g)
+        if type(results) is not tuple:
+            results = (results,)
+        parents = ctx.parents
+        if len(results) != len(parents):
+            raise RuntimeError(
+                f"{ctx.name()} returned {len(results)} gradients but its forward took "
+                f"{len(parents)} arguments; return one per argument (None for no gradient)."
+            )
+        shared = None
         for parent, pg in zip(parents, results):
-            if parent is None:
+            if parent is None or pg is None:
                 continue
-            key = id(parent)
-            if pg is not None:
+            if type(parent) is Context:
+                shape, dtype = parent.out_shape, parent.out_dtype
+            else:
+                shape, dtype = parent._data.shape, parent._data.dtype
+            if type(pg) is not ndarray or pg.shape != shape or pg.dtype is not dtype:
+                pg = _fit(pg, shape, dtype, ctx)
+            if anomaly:
+                _check_anomaly_backward(ctx, pg)
+            pending = grads.get(parent)
+            if pending is None:
+                grads[parent] = pg
                 if type(parent) is Context:
-                    shape, dtype = parent.out_shape, parent.out_dtype
+                    # Not owned: should a second contribution come, it makes a new sum; that
+                    # is cheaper than asking, for every node, who else holds this array.
+                    heappush(queue, (-parent.sequence_nr, parent))
                 else:
-                    shape, dtype = parent._data.shape, parent._data.dtype
-                if type(pg) is not ndarray or pg.shape != shape or pg.dtype != dtype:
-                    pg = _fit(pg, shape, dtype, ctx)
-                if anomaly:
-                    _check_anomaly_backward(ctx, pg)
-                pending = grads.get(key)
-                if pending is None:
-                    grads[key] = [pg, type(pg) is ndarray and _owns(pg, g, results, saved, shared)]
-                elif pending[1] and type(pg) is ndarray:
-                    pending[0] += pg  # we own the buffer: accumulate in place
-                else:
-                    pending[0] = pending[0] + pg
-                    pending[1] = type(pending[0]) is ndarray
-            n = counts[key] - 1
-            counts[key] = n
-            if n == 0:
-                ready.append(parent)
-        if entry is not None and not retain_graph and (ctx.saved or ctx.__dict__):
-            ctx.released = True
-            ctx.saved = ()
-            ctx.__dict__.clear()
+                    leaves.append(parent)  # a leaf may keep the array as its .grad, if ours
+                    if shared is None and len(results) > 8:
+                        shared = _shared_ids(results)
+                    if type(pg) is ndarray and _owns(pg, g, results, saved, shared):
+                        owned.add(parent)
+            elif parent in owned:
+                pending += pg  # our own buffer: accumulate in place
+            else:
+                grads[parent] = total = pending + pg
+                if type(total) is ndarray:  # (not a Tensor, nor the scalar 0-d arrays sum to)
+                    owned.add(parent)
+        if not retain_graph:
+            attributes = ctx.__dict__  # a custom op's own, e.g. masks: freed with the rest
+            if saved or attributes:
+                ctx.saved = ctx.saved_sources = ()
+                ctx.saved_versions = _RELEASED
+                attributes.clear()
 
 
 def _fit(grad: Any, shape: tuple[int, ...], dtype: np.dtype, ctx: Context) -> Any:
@@ -246,18 +232,6 @@ def _fit(grad: Any, shape: tuple[int, ...], dtype: np.dtype, ctx: Context) -> An
     if grad.dtype != dtype:
         grad = grad.astype(dtype)
     return grad
-
-
-def _accumulate(grads: dict[int, list[Any]], node: Any, g: Any, fresh: bool) -> None:
-    key = id(node)
-    entry = grads.get(key)
-    if entry is None:
-        grads[key] = [g, fresh]
-    elif entry[1] and isinstance(g, np.ndarray):
-        entry[0] += g  # we own the buffer: accumulate in place
-    else:
-        entry[0] = entry[0] + g
-        entry[1] = isinstance(entry[0], np.ndarray)
 
 
 def _add_grads(existing: Any, g: Any, create_graph: bool) -> Any:

@@ -27,18 +27,29 @@ shapes) is a constant and goes on `ctx` as an attribute.
 
 from __future__ import annotations
 
+import itertools
+import operator
 import traceback
 from typing import Any
 
 import numpy as np
 
-from .grad_mode import state
+from .grad_mode import anomaly_blocks, state
 
 # Bound by tinygrad_np.tensor when it is imported, so that autograd sits below tensor in the
 # import graph while `Function.apply` can still build Tensors.
 Tensor: Any = None
 
 _OUTPUT = -1  # marks a saved array that is the op's own output
+_new = object.__new__
+ndarray = np.ndarray
+_NO_PARENTS = [(None,) * n for n in range(4)]  # an unrecorded op's parents
+_NONE_FOREVER = itertools.repeat(None)
+_sequence = itertools.count()  # numbers recorded nodes in creation order (thread-safe)
+
+# A released node's version record: it never matches, so the engine's version check before
+# a backward (one loop, no call) catches a second backward through a freed graph too.
+_RELEASED = (([-1], 0),)
 
 
 class Context:
@@ -46,24 +57,33 @@ class Context:
 
     `parents` holds, per forward argument, the node its gradient flows to: the producing
     Context, the leaf Tensor itself, or None when that argument needs no gradient.
+    `sequence_nr` counts the nodes in creation order: a node's inputs are always older than
+    it, so the engine runs backward newest first, as PyTorch does. `saved_sources` and
+    `saved_versions` say where each saved array came from and which version it had.
+    A custom op's own attributes go to `__dict__`. The backward that uses a node frees what
+    it saved and its attributes (unless retain_graph).
     """
 
-    __slots__ = ("function", "parents", "needs_input_grad", "saved", "saved_sources",
-                 "saved_versions", "out_shape", "out_dtype", "released", "retained", "trace",
-                 "__dict__")
+    __slots__ = ("function", "parents", "sequence_nr", "out_shape", "out_dtype", "retained",
+                 "saved", "saved_sources", "saved_versions", "__dict__")
+    trace = None  # where the op was created, recorded under detect_anomaly
 
-    def __init__(self, function: type[Function]) -> None:
+    def __init__(self, function: type[Function], parents: Any = ()) -> None:
         self.function = function
-        self.parents: tuple[Any, ...] = ()
-        # Per forward argument, whether its gradient is wanted (set with `parents` when the op
-        # is recorded, before forward runs, so forward may read it too, as in PyTorch).
-        self.needs_input_grad: tuple[bool, ...] = ()
-        self.saved: tuple[Any, ...] = ()
-        self.saved_sources: tuple[int | None, ...] = ()
-        self.saved_versions: tuple[tuple[list[int], int], ...] = ()
-        self.released = False
+        self.parents = parents
         self.retained = None
-        self.trace = None
+        self.saved = self.saved_sources = self.saved_versions = ()
+
+    @property
+    def needs_input_grad(self) -> tuple[bool, ...]:
+        """Per forward argument, whether its gradient is wanted (known before forward runs,
+        so forward may read it too, as in PyTorch)."""
+        return tuple(map(operator.is_not, self.parents, _NONE_FOREVER))
+
+    @property
+    def released(self) -> bool:
+        """Whether backward has run and freed what this node saved (without retain_graph)."""
+        return self.saved_versions is _RELEASED
 
     def save_for_backward(self, *arrays: Any) -> None:
         self.saved = arrays
@@ -77,7 +97,7 @@ class Context:
 
     @property
     def next_functions(self) -> tuple[Any, ...]:
-        return self.parents
+        return tuple(self.parents)
 
     def __repr__(self) -> str:
         return f"<{self.name()}>"
@@ -109,54 +129,62 @@ class Function:
 
     @classmethod
     def apply(cls, *args: Any) -> Any:
-        # The hot path of every op: one pass over the arguments, and the graph bookkeeping
-        # (parents, saved-array versions) only when the op is recorded.
+        # The hot path of every op, so it is written out flat: one pass over the arguments;
+        # the node's bookkeeping (sequence number, output shape, saved-array versions) only
+        # when the op is recorded; the Context and output Tensor built in place, without
+        # the cost of calling their constructors.
         tensor = Tensor
-        ctx = Context(cls)
         arrays = []
+        parents = []
         record = False
         for a in args:
             if isinstance(a, tensor):
                 arrays.append(a._data)
-                record = record or a._requires_grad
+                if a._requires_grad:
+                    record = True
+                    parents.append(a.grad_fn or a)
+                    continue
             else:
                 arrays.append(a)
+            parents.append(None)
+        ctx = _new(Context)
+        ctx.function = cls
+        ctx.retained = None
+        ctx.saved = ctx.saved_versions = ()
         if record and state.grad_enabled:
-            parents, needs = [], []
-            for a in args:
-                if isinstance(a, tensor) and a._requires_grad:
-                    parents.append(a.grad_fn or a)
-                    needs.append(True)
-                else:
-                    parents.append(None)
-                    needs.append(False)
-            ctx.parents = tuple(parents)
-            ctx.needs_input_grad = tuple(needs)
+            ctx.parents = parents
         else:
             record = False
+            ctx.parents = _NO_PARENTS[len(args)] if len(args) < 4 else (None,) * len(args)
         try:
             data = cls.forward(ctx, *arrays)
         except (ValueError, IndexError) as err:
             raise op_error(cls.__name__, arrays, err) from None
-        if not isinstance(data, np.ndarray):
+        if type(data) is not ndarray:
             # NumPy reductions return scalars; the graph holds arrays (and so must ctx.saved).
             scalar, data = data, np.asarray(data)
             ctx.saved = tuple(data if s is scalar else s for s in ctx.saved)
 
-        version = [0]
+        out = _new(tensor)
+        out._data = data
+        out._requires_grad = record
+        out.grad = None
+        out._version = [0]
         if cls.is_view and isinstance(args[0], tensor) and np.may_share_memory(data, arrays[0]):
-            version = args[0]._version  # a view: in-place writes to either change both
+            out._version = args[0]._version  # a view: in-place writes to either change both
         if not record:
-            if state.anomaly_enabled:
+            out.grad_fn = None
+            if anomaly_blocks.active and state.anomaly_enabled:
                 _check_finite(cls.__name__, "forward", data, None)
-            return tensor._wrap(data, None, False, version)
+            return out
 
+        out.grad_fn = ctx
+        ctx.sequence_nr = next(_sequence)
         ctx.out_shape = data.shape
         ctx.out_dtype = data.dtype
-        out = tensor._wrap(data, ctx, True, version)
         if ctx.saved:
-            _note_saved_sources(ctx, args, arrays, data, version)
-        if state.anomaly_enabled:
+            _note_saved_sources(ctx, args, arrays, data, out._version)
+        if anomaly_blocks.active and state.anomaly_enabled:
             ctx.trace = traceback.extract_stack()[:-2]
             _check_finite(cls.__name__, "forward", data, ctx)
         return out
@@ -189,19 +217,20 @@ def _note_saved_sources(ctx: Context, args: tuple[Any, ...], arrays: list[Any],
     sources: list[int | None] = []
     versions: list[tuple[list[int], int]] = []
     for s in ctx.saved:
-        source = None
         if s is out:
-            source, counter = _OUTPUT, out_version
+            sources.append(_OUTPUT)
+            versions.append((out_version, out_version[0]))
+            continue
+        for i, a in enumerate(arrays):
+            if s is a and a is not args[i]:  # the data of the Tensor argument i
+                counter = args[i]._version
+                sources.append(i)
+                versions.append((counter, counter[0]))
+                break
         else:
-            for i, a in enumerate(arrays):
-                if s is a and a is not args[i]:  # the data of the Tensor argument i
-                    source, counter = i, args[i]._version
-                    break
-        sources.append(source)
-        if source is not None:
-            versions.append((counter, counter[0]))
-    ctx.saved_sources = tuple(sources)
-    ctx.saved_versions = tuple(versions)
+            sources.append(None)  # a constant
+    ctx.saved_sources = sources
+    ctx.saved_versions = versions
 
 
 def _check_finite(op: str, phase: str, value: Any, ctx: Context | None) -> None:

@@ -19,6 +19,18 @@ class _State(threading.local):
 state = _State()
 
 
+class _Anomaly:
+    """How many detect_anomaly blocks are active in any thread. The ops read this plain
+    attribute first and the thread-local flag only when it is non-zero: a thread-local
+    read costs as much as the rest of an op's bookkeeping."""
+
+    active = 0
+    lock = threading.Lock()
+
+
+anomaly_blocks = _Anomaly()
+
+
 def is_grad_enabled() -> bool:
     return state.grad_enabled
 
