@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .grad_mode import anomaly_blocks, state
+from .grad_mode import state, switches
 
 
 class detect_anomaly:
@@ -16,10 +16,10 @@ class detect_anomaly:
     def __enter__(self) -> None:
         self.prev = state.anomaly_enabled
         state.anomaly_enabled = self.enabled
-        with anomaly_blocks.lock:
-            anomaly_blocks.active += 1
+        with switches.lock:
+            switches.anomaly_on += 1
 
     def __exit__(self, *exc: object) -> None:
         state.anomaly_enabled = self.prev
-        with anomaly_blocks.lock:
-            anomaly_blocks.active -= 1
+        with switches.lock:
+            switches.anomaly_on -= 1

@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from .grad_mode import anomaly_blocks, state
+from .grad_mode import state, switches
 
 # Bound by tinygrad_np.tensor when it is imported, so that autograd sits below tensor in the
 # import graph while `Function.apply` can still build Tensors.
@@ -151,7 +151,7 @@ class Function:
         ctx.function = cls
         ctx.retained = None
         ctx.saved = ctx.saved_versions = ()
-        if record and state.grad_enabled:
+        if record and (not switches.grad_off or state.grad_enabled):
             ctx.parents = parents
         else:
             record = False
@@ -174,7 +174,7 @@ class Function:
             out._version = args[0]._version  # a view: in-place writes to either change both
         if not record:
             out.grad_fn = None
-            if anomaly_blocks.active and state.anomaly_enabled:
+            if switches.anomaly_on and state.anomaly_enabled:
                 _check_finite(cls.__name__, "forward", data, None)
             return out
 
@@ -184,7 +184,7 @@ class Function:
         ctx.out_dtype = data.dtype
         if ctx.saved:
             _note_saved_sources(ctx, args, arrays, data, out._version)
-        if anomaly_blocks.active and state.anomaly_enabled:
+        if switches.anomaly_on and state.anomaly_enabled:
             ctx.trace = traceback.extract_stack()[:-2]
             _check_finite(cls.__name__, "forward", data, ctx)
         return out

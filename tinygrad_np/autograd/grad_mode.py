@@ -19,16 +19,30 @@ class _State(threading.local):
 state = _State()
 
 
-class _Anomaly:
-    """How many detect_anomaly blocks are active in any thread. The ops read this plain
-    attribute first and the thread-local flag only when it is non-zero: a thread-local
-    read costs as much as the rest of an op's bookkeeping."""
+class _Switches:
+    """Process-wide counts that let every op skip the thread-local reads (each costs as much
+    as the rest of its bookkeeping) in the common case: grad on, no anomaly detection.
+    The counts never understate: a thread's flag turns off only after its count went up."""
 
-    active = 0
+    grad_off = 0  # threads whose grad mode is off
+    anomaly_on = 0  # active detect_anomaly blocks
     lock = threading.Lock()
 
 
-anomaly_blocks = _Anomaly()
+switches = _Switches()
+
+
+def set_grad_mode(mode: bool) -> None:
+    """Set this thread's grad mode (keeping `switches.grad_off` in step)."""
+    if mode == state.grad_enabled:
+        return
+    if not mode:
+        with switches.lock:
+            switches.grad_off += 1
+    state.grad_enabled = mode
+    if mode:
+        with switches.lock:
+            switches.grad_off -= 1
 
 
 def is_grad_enabled() -> bool:
@@ -43,10 +57,10 @@ class _GradMode:
 
     def __enter__(self) -> None:
         self.prev = state.grad_enabled
-        state.grad_enabled = self.mode
+        set_grad_mode(self.mode)
 
     def __exit__(self, *exc: object) -> None:
-        state.grad_enabled = self.prev
+        set_grad_mode(self.prev)
 
     def __call__(self, fn: F) -> F:
         mode = self.mode
@@ -80,11 +94,11 @@ class set_grad_enabled(_GradMode):
         super().__init__(mode)
         # Like PyTorch, the call itself takes effect; `with` and decorating restore it.
         self.prev = state.grad_enabled
-        state.grad_enabled = self.mode
+        set_grad_mode(self.mode)
 
     def __enter__(self) -> None:
         return None
 
     def __call__(self, fn: F) -> F:
-        state.grad_enabled = self.prev
+        set_grad_mode(self.prev)
         return super().__call__(fn)
