@@ -40,7 +40,7 @@ def _saved_array_refs(root: Any) -> list[weakref.ref[np.ndarray]]:
     """Weak references to every array the graph's nodes hold for their backward."""
     refs = []
     for ctx in _nodes(root):
-        held = list(ctx.saved) + list(vars(ctx).values())
+        held = list(ctx.saved_tensors) + list(vars(ctx).values())
         refs += [weakref.ref(a) for a in held if isinstance(a, np.ndarray)]
     return refs
 
@@ -74,7 +74,7 @@ def test_saved_arrays_are_released_after_backward_and_kept_with_retain_graph() -
     alive = [r() for r in owned if r() is not None]
     assert alive == [], f"{len(alive)} saved arrays outlived backward: {[a.shape for a in alive]}"
     nodes = list(_nodes(loss.grad_fn))
-    assert all(ctx.saved == () for ctx in nodes)
+    assert all(ctx.saved_tensors == () for ctx in nodes)
     assert sum(ctx.released for ctx in nodes) >= 8  # every node that held something let go
     np.testing.assert_allclose(x.grad.data, 2 * grad_once)
     with pytest.raises(RuntimeError, match=r"Backward: trying to backward through the graph a "

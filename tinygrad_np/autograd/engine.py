@@ -30,11 +30,11 @@ def sum_to_shape(grad: Any, shape: tuple[int, ...]) -> Any:
 
 def _saved_as_tensors(ctx: Context) -> tuple[Any, ...]:
     """Under create_graph, hand backward the saved values as Tensors connected to the graph."""
-    if not ctx.saved:
+    if not ctx.saved_tensors:
         return ()
     tensor = function.Tensor
     out: list[Any] = []
-    for value, source in zip(ctx.saved, ctx.saved_sources):
+    for value, source in zip(ctx.saved_tensors, ctx.saved_sources):
         if source == _OUTPUT:
             out.append(tensor._wrap(value, ctx, True, [0]))
             continue
@@ -154,15 +154,15 @@ def _run(queue: list[tuple[int, Context]], leaves: list[Any], grads: dict[Any, A
             kept = ctx.retained()
             if kept is not None and capture is None:
                 kept.grad = _add_grads(kept.grad, g, create_graph)
-        saved = ctx.saved
+        saved = ctx.saved_tensors
         if create_graph:
-            ctx.saved = _saved_as_tensors(ctx)
+            ctx.saved_tensors = _saved_as_tensors(ctx)
             if not isinstance(g, tensor):
                 g = tensor._wrap(g, None, False, [0])
             try:
                 results = ctx.function.backward(ctx, g)
             finally:
-                ctx.saved = saved
+                ctx.saved_tensors = saved
         else:
             results = ctx.function.backward(ctx, g)
         if type(results) is not tuple:
@@ -207,7 +207,7 @@ def _run(queue: list[tuple[int, Context]], leaves: list[Any], grads: dict[Any, A
         if not retain_graph:
             attributes = ctx.__dict__  # a custom op's own, e.g. masks: freed with the rest
             if saved or attributes:
-                ctx.saved = ctx.saved_sources = ()
+                ctx.saved_tensors = ctx.saved_sources = ()
                 ctx.saved_versions = _RELEASED
                 attributes.clear()
 

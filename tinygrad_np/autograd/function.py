@@ -65,14 +65,14 @@ class Context:
     """
 
     __slots__ = ("function", "parents", "sequence_nr", "out_shape", "out_dtype", "retained",
-                 "saved", "saved_sources", "saved_versions", "__dict__")
+                 "saved_tensors", "saved_sources", "saved_versions", "__dict__")
     trace = None  # where the op was created, recorded under detect_anomaly
 
     def __init__(self, function: type[Function], parents: Any = ()) -> None:
         self.function = function
         self.parents = parents
         self.retained = None
-        self.saved = self.saved_sources = self.saved_versions = ()
+        self.saved_tensors = self.saved_sources = self.saved_versions = ()
 
     @property
     def needs_input_grad(self) -> tuple[bool, ...]:
@@ -86,11 +86,7 @@ class Context:
         return self.saved_versions is _RELEASED
 
     def save_for_backward(self, *arrays: Any) -> None:
-        self.saved = arrays
-
-    @property
-    def saved_tensors(self) -> tuple[Any, ...]:
-        return self.saved
+        self.saved_tensors = arrays
 
     def name(self) -> str:
         return self.function.__name__ + "Backward"
@@ -150,7 +146,7 @@ class Function:
         ctx = _new(Context)
         ctx.function = cls
         ctx.retained = None
-        ctx.saved = ctx.saved_versions = ()
+        ctx.saved_tensors = ctx.saved_versions = ()
         if record and (not switches.grad_off or state.grad_enabled):
             ctx.parents = parents
         else:
@@ -161,9 +157,9 @@ class Function:
         except (ValueError, IndexError) as err:
             raise op_error(cls.__name__, arrays, err) from None
         if type(data) is not ndarray:
-            # NumPy reductions return scalars; the graph holds arrays (and so must ctx.saved).
+            # NumPy reductions return scalars; the graph holds arrays (and so must the saved ones).
             scalar, data = data, np.asarray(data)
-            ctx.saved = tuple(data if s is scalar else s for s in ctx.saved)
+            ctx.saved_tensors = tuple(data if s is scalar else s for s in ctx.saved_tensors)
 
         out = _new(tensor)
         out._data = data
@@ -182,7 +178,7 @@ class Function:
         ctx.sequence_nr = next(_sequence)
         ctx.out_shape = data.shape
         ctx.out_dtype = data.dtype
-        if ctx.saved:
+        if ctx.saved_tensors:
             _note_saved_sources(ctx, args, arrays, data, out._version)
         if switches.anomaly_on and state.anomaly_enabled:
             ctx.trace = traceback.extract_stack()[:-2]
@@ -216,7 +212,7 @@ def _note_saved_sources(ctx: Context, args: tuple[Any, ...], arrays: list[Any],
     backward, and to map it back to a Tensor when backward itself is differentiated."""
     sources: list[int | None] = []
     versions: list[tuple[list[int], int]] = []
-    for s in ctx.saved:
+    for s in ctx.saved_tensors:
         if s is out:
             sources.append(_OUTPUT)
             versions.append((out_version, out_version[0]))
