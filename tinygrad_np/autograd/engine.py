@@ -74,9 +74,17 @@ def _owns(grad: np.ndarray, incoming: Any, results: tuple[Any, ...], saved: tupl
     if shared is not None:
         if id(grad) in shared:
             return False
-    elif sum(r is grad for r in results) > 1:  # one array handed to two inputs (Add)
-        return False
-    return all(s is not grad for s in saved)
+    else:
+        seen = False
+        for r in results:
+            if r is grad:
+                if seen:  # one array handed to two inputs (Add)
+                    return False
+                seen = True
+    for s in saved:
+        if s is grad:
+            return False
+    return True
 
 
 def _shared_ids(results: tuple[Any, ...]) -> set[int]:
