@@ -213,18 +213,17 @@ def _note_saved_sources(ctx: Context, args: tuple[Any, ...], arrays: list[Any],
     sources: list[int | None] = []
     versions: list[tuple[list[int], int]] = []
     for s in ctx.saved_tensors:
+        source = None
         if s is out:
-            sources.append(_OUTPUT)
-            versions.append((out_version, out_version[0]))
-            continue
-        for i, a in enumerate(arrays):
-            if s is a and a is not args[i]:  # the data of the Tensor argument i
-                counter = args[i]._version
-                sources.append(i)
-                versions.append((counter, counter[0]))
-                break
-        else:
-            sources.append(None)  # a constant
+            source, counter = _OUTPUT, out_version
+        elif type(s) is ndarray:  # (a number is a constant: no need to look)
+            for i, a in enumerate(arrays):
+                if s is a and a is not args[i]:  # the data of the Tensor argument i
+                    source, counter = i, args[i]._version
+                    break
+        sources.append(source)
+        if source is not None:
+            versions.append((counter, counter[0]))
     ctx.saved_sources = sources
     ctx.saved_versions = versions
 
