@@ -110,6 +110,93 @@ def test_cross_entropy_gradient_is_exactly_softmax_minus_onehot_over_n(dtype):
     np.testing.assert_allclose(loss.item(), -np.log(softmax[np.arange(7), y]).mean(), rtol=1e-6)
 
 
+# ---- class indices: the fast path is the one-hot weights' math, bit for bit -----------------
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_class_indices_give_exactly_the_one_hot_weights_results(dtype, reduction, order):
+    rng = rng_of(10)
+    logits = np.asarray(rng.standard_normal((7, 5)) * 4, dtype=dtype, order=order)
+    y = rng.integers(0, 5, 7)
+    g = rng.standard_normal(7).astype(dtype) if reduction == "none" else None
+    results = []
+    for target in (y, np.eye(5, dtype=dtype)[y]):
+        x = tg.tensor(logits, requires_grad=True)
+        loss = nn_ops.CrossEntropy.apply(x, target, 1, reduction, 7.0)
+        loss.backward(g)
+        results.append((loss.data, x.grad.data))
+    (loss_i, grad_i), (loss_w, grad_w) = results
+    assert loss_i.dtype == grad_i.dtype == dtype
+    np.testing.assert_array_equal(loss_i, loss_w)
+    np.testing.assert_array_equal(grad_i, grad_w)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_with_indices_matches_the_general_path(reduction):
+    rng = rng_of(11)
+    logits = rng.standard_normal((6, 4))
+    y = rng.integers(0, 4, 6)
+    results = []
+    for kw in ({}, {"weight": np.ones(4)}):  # a class weight takes the general path
+        x = leaf(logits)
+        loss = F.cross_entropy(x, y, reduction=reduction, **kw)
+        loss.sum().backward()
+        results.append((loss.data, x.grad.data))
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    np.testing.assert_array_equal(results[0][1], results[1][1])
+
+
+def test_class_index_targets_of_any_integer_dtype_or_tensor():
+    rng = rng_of(12)
+    x = leaf(rng.standard_normal((5, 3)))
+    y = np.array([0, 2, 1, 2, 0])
+    expected = F.cross_entropy(x, y).item()
+    for target in (y.astype(np.int32), y.astype(np.uint8), y.astype(np.uint64), tg.tensor(y)):
+        assert F.cross_entropy(x, target).item() == expected
+    with pytest.raises(IndexError, match="out of bounds for 3 classes"):
+        F.cross_entropy(x, np.array([0, 2**63 + 1, 1, 2, 0], dtype=np.uint64))
+
+
+def test_changing_the_labels_after_the_forward_does_not_change_the_gradient():
+    rng = rng_of(13)
+    logits = rng.standard_normal((4, 3))
+    y = np.array([0, 1, 2, 1])
+    x = leaf(logits)
+    losses = [F.cross_entropy(x, y) for _ in range(2)]
+    y[:] = 2
+    losses[0].backward()
+    (recorded,) = tg.grad(losses[1], x, create_graph=True)
+    softmax = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+    for grad in (x.grad.data, recorded.data):
+        np.testing.assert_allclose(grad, (softmax - np.eye(3)[[0, 1, 2, 1]]) / 4, rtol=1e-14)
+
+
+def test_an_ignore_index_that_is_a_class_is_still_ignored():
+    rng = rng_of(14)
+    x = leaf(rng.standard_normal((4, 3)))
+    y = np.array([0, 1, 2, 1])
+    log_probs = x.data - np.log(np.exp(x.data).sum(1, keepdims=True))
+    loss = F.cross_entropy(x, y, ignore_index=1)
+    assert loss.item() == pytest.approx(-(log_probs[0, 0] + log_probs[2, 2]) / 2, rel=1e-14)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_class_indices_second_derivatives(reduction):
+    rng = rng_of(15)
+    y = np.array([0, 2, 1, 2])
+    loss = lambda x: F.cross_entropy(x, y, reduction=reduction)
+    assert gradgradcheck(loss, (leaf(rng.standard_normal((4, 3))),))
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_mse_second_derivatives(reduction):
+    rng = rng_of(16)
+    x, t = leaf(rng.standard_normal((3, 2))), leaf(rng.standard_normal((3, 2)))
+    assert gradgradcheck(lambda x, t: F.mse_loss(x, t, reduction=reduction), (x, t))
+    const = tg.tensor(rng.standard_normal((3, 2)))  # only the target is differentiated
+    assert gradgradcheck(lambda t: F.mse_loss(const, t, reduction=reduction), (t,))
+
+
 def test_mse_gradient_is_two_residuals_over_n():
     rng = rng_of(2)
     pred = leaf(rng.standard_normal((4, 3)))

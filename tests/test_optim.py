@@ -406,6 +406,28 @@ def test_changing_group_lr_takes_effect():
     np.testing.assert_array_equal(w.data, [-0.5, -0.5])
 
 
+@pytest.mark.parametrize("momentum", [0.0, 0.5])
+def test_replacing_param_data_between_steps(momentum):
+    # The step's scratch buffers are cached per parameter array: a new array (here of another
+    # dtype, then a read-only one) must get its own, or be refused, never reuse a stale one.
+    w = tg.Tensor(np.ones(3), requires_grad=True)
+    opt = SGD([w], lr=0.5, momentum=momentum)
+    w.grad = tg.Tensor(np.ones(3))
+    opt.step()
+    np.testing.assert_array_equal(w.data, [0.5, 0.5, 0.5])
+    opt.state.clear()
+    w.data = np.full(3, 2.0, np.float32)
+    w.grad = tg.Tensor(np.full(3, 0.25, np.float32))
+    opt.step()
+    assert w.dtype == np.float32
+    np.testing.assert_array_equal(w.data, np.float32(2) - np.float32(0.5) * np.float32(0.25))
+    frozen = np.ones(3, np.float32)
+    frozen.flags.writeable = False
+    w.data = frozen
+    with pytest.raises(ValueError, match=r"parameter 0: its data .* not a writable"):
+        opt.step()
+
+
 def test_float32_stays_float32():
     w = tg.Tensor(np.ones(4, np.float32), requires_grad=True)
     for opt in (SGD([w], momentum=0.9), Adam([w], amsgrad=True), RMSprop([w], centered=True,

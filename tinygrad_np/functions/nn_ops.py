@@ -160,22 +160,28 @@ class CrossEntropy(Function):
         dloss/dx = softmax(x) sum_c w_c - w,   dloss/dw = -log_softmax(x).
     For a one-hot `w` the gradient is softmax(x) - onehot. The reduction ('none', 'sum' or
     'mean' dividing by `denom`) is fused in, so the mean's gradient is exactly
-    (softmax - onehot) / denom."""
+    (softmax - onehot) / denom.
+
+    `w` may instead be integer class indices y (N,) for logits (N, C) and dim 1, all in
+    [0, C): the one-hot weights of the common case, never built (see `_index_forward`)."""
 
     @staticmethod
     def forward(ctx, logits, w, dim, reduction, denom):
         ctx.save_for_backward(logits, w)
         ctx.dim, ctx.reduction, ctx.denom = dim, reduction, denom
-        # Softmax's and LogSoftmax's forward formulas, sharing the shift and the exponentials.
-        shifted = logits - logits.max(axis=dim, keepdims=True, initial=-np.inf)
-        e = np.exp(shifted)
-        total = e.sum(axis=dim, keepdims=True)
-        log_probs = shifted - np.log(total)
-        e /= total
-        # The softmax, for the plain backward: a constant on ctx, so the create_graph backward
-        # recomputes it from the saved logits instead.
-        ctx.probs = e
-        loss = -(w * log_probs).sum(axis=dim)
+        if w.dtype.kind in "iu":
+            loss = _index_forward(ctx, logits, w)
+        else:
+            # Softmax's and LogSoftmax's forward formulas, sharing the shift and exponentials.
+            shifted = logits - logits.max(axis=dim, keepdims=True, initial=-np.inf)
+            e = np.exp(shifted)
+            total = e.sum(axis=dim, keepdims=True)
+            log_probs = shifted - np.log(total)
+            e /= total
+            # The softmax, for the plain backward: a constant on ctx, so the create_graph
+            # backward recomputes it from the saved logits instead.
+            ctx.probs = e
+            loss = -(w * log_probs).sum(axis=dim)
         if reduction == "none":
             return loss
         total = loss.sum()
@@ -189,7 +195,9 @@ class CrossEntropy(Function):
             grad = np.expand_dims(grad, dim)
         need_x, need_w = ctx.needs_input_grad[:2]
         dx = dw = None
-        if need_x:
+        if need_x and w.dtype.kind in "iu":
+            dx = _index_grad(ctx, logits, w, grad)
+        elif need_x:
             total_w = w.sum(axis=dim, keepdims=True)  # exactly 1 for one-hot targets
             if isinstance(logits, np.ndarray):  # on arrays: one new buffer, updated in place
                 dx = ctx.probs * total_w
@@ -200,9 +208,47 @@ class CrossEntropy(Function):
         if need_w:
             dw = -LogSoftmax.call(logits, dim) * grad
         if ctx.reduction == "mean":
-            dx = None if dx is None else dx / ctx.denom
-            dw = None if dw is None else dw / ctx.denom
+            dx, dw = _divided(dx, ctx.denom), _divided(dw, ctx.denom)
         return dx, dw, None, None, None
+
+
+def _divided(grad, denom):
+    """grad / denom: in place on an array (backward's own new buffer), recorded on a Tensor."""
+    if isinstance(grad, np.ndarray):
+        grad /= denom
+        return grad
+    return None if grad is None else grad / denom
+
+
+def _index_forward(ctx, logits, y):
+    """The per-sample loss for class indices y, the same values as the one-hot weights give:
+        loss_i = log sum_c e^(x_ic - m_i) - (x_iy - m_i),   m_i = max_c x_ic,
+    with no one-hot matrix and no full log-softmax: an index picks the target's logit."""
+    n, c = logits.shape
+    shifted = logits - logits.max(axis=1, keepdims=True, initial=-np.inf)
+    e = np.exp(shifted)
+    total = e.sum(axis=1, keepdims=True)
+    # The targets' positions in the row-major flattened (N, C) array: indexing with one flat
+    # index array costs half as much as with the pair (rows, y).
+    flat = np.arange(0, n * c, c)
+    flat += y
+    loss = np.log(total[:, 0])
+    loss -= shifted.take(flat)
+    ctx.exp, ctx.total, ctx.flat = e, total, flat  # the softmax's parts, for backward
+    return loss
+
+
+def _index_grad(ctx, logits, y, grad):
+    """(softmax(x) - onehot(y)) * grad for class indices: subtract 1 at the targets instead of
+    building the one-hot (on arrays; create_graph records it from the saved logits)."""
+    if isinstance(logits, np.ndarray):  # one new buffer, updated in place
+        # Softmax's forward formula, into a row-major buffer so that ravel() is a view of it.
+        dx = np.divide(ctx.exp, ctx.total, order="C")
+        dx.ravel()[ctx.flat] -= 1
+        dx *= grad
+        return dx
+    onehot = np.eye(logits.shape[1], dtype=logits.dtype)[y]
+    return (Softmax.call(logits, 1) - onehot) * grad
 
 
 def _clamped_logs(p):
@@ -273,8 +319,9 @@ class SquaredError(Function):
         ctx.save_for_backward(x, t)
         ctx.reduction = reduction
         ctx.scale = 2 / x.size if reduction == "mean" and x.size else 2
-        loss = x - t
-        loss *= loss  # a new array: square it in place
+        diff = x - t
+        ctx.diff = diff  # for the plain backward (create_graph recomputes it, recorded)
+        loss = diff * diff
         if reduction == "none":
             return loss
         return loss.mean() if reduction == "mean" else loss.sum()
@@ -283,5 +330,8 @@ class SquaredError(Function):
     def backward(ctx, grad):
         x, t = ctx.saved_tensors
         need_x, need_t = ctx.needs_input_grad[:2]
-        dx = (x - t) * (grad * ctx.scale)
+        # Under create_graph x or t is a Tensor: recompute the difference, recorded.
+        plain = isinstance(x, np.ndarray) and isinstance(t, np.ndarray)
+        diff = ctx.diff if plain else x - t
+        dx = diff * (grad * ctx.scale)
         return (dx if need_x else None), (-dx if need_t else None), None

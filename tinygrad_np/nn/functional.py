@@ -97,7 +97,8 @@ def softplus(input: Any, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
 def linear(input: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """x W^T + b, with W of shape (out_features, in_features)."""
     x = as_input(input, "linear")
-    if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
+    x_shape, w_shape = x._data.shape, weight.shape  # once each: this runs for every layer call
+    if len(w_shape) != 2 or not x_shape or x_shape[-1] != w_shape[1]:
         raise ValueError(
             f"linear: input of shape {x.shape} does not fit weight of shape {weight.shape}: "
             f"the input's last dimension must be in_features = {weight.shape[-1]}. Check the "

@@ -42,7 +42,10 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.linear(input, self.weight, self.bias)
+        # From the registry: `self.weight` would first fail the ordinary attribute lookup and
+        # then take Module.__getattr__, together as costly as a small layer's whole forward.
+        params = self._parameters
+        return F.linear(input, params["weight"], params["bias"])
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "

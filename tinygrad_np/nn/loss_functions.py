@@ -20,7 +20,7 @@ _REDUCTIONS = ("mean", "sum", "none")
 def as_input(x: Any, op: str, floating: bool = True) -> Tensor:
     """`x` as a Tensor (arrays and lists are wrapped); with `floating`, it must be a float."""
     t = x if isinstance(x, Tensor) else Tensor(x)
-    if floating and t.dtype.kind != "f":
+    if floating and t._data.dtype.kind != "f":
         raise TypeError(
             f"{op}: expected a floating-point input, got dtype {t.dtype} (shape {t.shape}); "
             "convert it with .float()."
@@ -46,18 +46,19 @@ def _reduce(loss: Tensor, reduction: str, denom: float | None = None) -> Tensor:
 def _float_target(op: str, input: Tensor, target: Any) -> Tensor:
     """A float target of the input's exact shape (no silent broadcasting), in its dtype."""
     target = as_input(target, op, floating=False)
-    if target.shape != input.shape:
+    t, x = target._data, input._data
+    if t.shape != x.shape:
         raise ValueError(
             f"{op}: target shape {target.shape} differs from input shape {input.shape}; they "
             "must be equal (reshape the target, e.g. target.reshape(input.shape), if they hold "
             "the same values)."
         )
-    if target.dtype.kind != "f":
+    if t.dtype.kind != "f":
         raise TypeError(
             f"{op}: target must be floating point like the input ({input.dtype}), got "
             f"{target.dtype}; convert it with target.float() or .astype(input.dtype)."
         )
-    return target.astype(input.dtype)
+    return target if t.dtype == x.dtype else target.astype(x.dtype)
 
 
 def _constant(value: Any, dtype: np.dtype) -> Any:
@@ -139,6 +140,26 @@ def _class_index_weights(op: str, input: Tensor, target: Any, weight: np.ndarray
     return w, float((per_class[safe] * keep).sum())
 
 
+def _plain_class_indices(input: Tensor, target: Any, ignore_index: int) -> np.ndarray | None:
+    """The common case, cheaply recognised: a batch of logits (N, C) and N integer class
+    indices, all in [0, C) so none is ignored. Returns a copy of the indices (owned by the
+    loss, so a later change to the caller's labels does not reach backward), or None for
+    anything else: the general path then handles it, or raises its error naming the problem."""
+    y = target._data if isinstance(target, Tensor) else target
+    shape = input._data.shape
+    if not (len(shape) == 2 and isinstance(y, np.ndarray) and y.shape == shape[:1]
+            and y.dtype.kind in "iu" and y.size):
+        return None
+    classes = shape[1]
+    if 0 <= ignore_index < classes:  # a target may be ignored: the general path
+        return None
+    indices = y.astype(np.intp)  # NumPy's index type: indexing with it needs no cast
+    # One reduction checks both bounds: viewed as unsigned, a negative index is a huge one.
+    if indices.view(np.uintp).max() >= classes:
+        return None
+    return indices
+
+
 def cross_entropy(input: Any, target: Any, weight: Any = None, ignore_index: int = -100,
                   reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
     """-sum_c w_c log_softmax(input)_c over the class dim (1, or 0 for a 1-D input), fused
@@ -154,6 +175,10 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, ignore_index: int
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"{op}: label_smoothing must be in [0, 1], got {label_smoothing}.")
     input = as_input(input, op)
+    if weight is None and not label_smoothing:
+        y = _plain_class_indices(input, target, ignore_index)
+        if y is not None:
+            return fn.CrossEntropy.apply(input, y, 1, reduction, float(len(y)))
     dim = _class_dim(op, input)
     classes = input.shape[dim]
     w = _class_weight(op, weight, classes, input.dtype)

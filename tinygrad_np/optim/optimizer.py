@@ -11,6 +11,7 @@ after the first one: the parameter arrays keep their identity for the whole run.
 from __future__ import annotations
 
 import numbers
+import weakref
 from collections.abc import Callable, Iterable, Mapping
 from itertools import chain
 from typing import Any
@@ -47,7 +48,8 @@ class Optimizer:
         self.state: dict[Tensor, dict[str, Any]] = {}
         self.param_groups: list[dict[str, Any]] = []
         self._workspace: dict[np.dtype, np.ndarray] = {}
-        self._views: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        # id(parameter array) -> (weak reference to it, its shape, its two scratch views)
+        self._views: dict[int, tuple[Any, tuple[int, ...], tuple[np.ndarray, np.ndarray]]] = {}
         self._step_count = 0
         if isinstance(params, (set, frozenset)):
             raise TypeError(_UNORDERED.format(name=self._name))
@@ -159,8 +161,7 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
-        plan = self._plan()
-        for group, params, items in plan:
+        for group, params, items in self._plan():
             self._update_group(group, items)
             for p in params:
                 p._version[0] += 1  # like PyTorch: a graph that saved p is now stale
@@ -168,31 +169,33 @@ class Optimizer:
         return loss
 
     def _plan(self) -> list[tuple[dict[str, Any], list[Tensor], StepItems]]:
-        """Check every parameter with a gradient; return the work without changing anything."""
+        """Check every parameter with a gradient; return the work without changing anything.
+
+        This runs for every parameter at every step, so the checks are one cheap expression
+        for the common case; `_refuse` works out which one failed and explains it."""
         plan = []
         new_states: list[tuple[Tensor, dict[str, Any]]] = []
         all_state = self.state
-        index = -1
+        ndarray = np.ndarray
         for group in self.param_groups:
             params: list[Tensor] = []
             items: StepItems = []
             for p in group["params"]:
-                index += 1
                 g = p.grad
                 if g is None:
                     continue
                 p_arr = p._data
                 g_arr = g._data if isinstance(g, Tensor) else g
                 state = all_state.get(p)
-                if not (isinstance(g_arr, np.ndarray) and g_arr.shape == p_arr.shape
+                if not (isinstance(g_arr, ndarray) and g_arr.shape == p_arr.shape
                         and g_arr.dtype.kind == "f" and p_arr.dtype.kind == "f"
-                        and p_arr.flags.writeable) or state and any(
-                            v.shape != p_arr.shape for v in state.values()
-                            if isinstance(v, Tensor)):
-                    self._refuse(index, p_arr, g_arr, state or {})
+                        and p_arr.flags.writeable):
+                    self._refuse(p, p_arr, g_arr, state or {})
                 if state is None:
                     state = {}
                     new_states.append((p, state))
+                elif state and not _state_fits(state, p_arr.shape):
+                    self._refuse(p, p_arr, g_arr, state)
                 params.append(p)
                 items.append((p_arr, g_arr, state))
             if items:
@@ -201,8 +204,10 @@ class Optimizer:
             all_state[p] = state
         return plan
 
-    def _refuse(self, index: int, p: np.ndarray, g: Any, state: dict[str, Any]) -> None:
-        """Raise the error that explains why parameter `index` cannot be stepped."""
+    def _refuse(self, param: Tensor, p: np.ndarray, g: Any, state: dict[str, Any]) -> None:
+        """Raise the error that explains why `param` cannot be stepped."""
+        index = next(i for i, q in enumerate(q for group in self.param_groups
+                                             for q in group["params"]) if q is param)
         where = f"{self._name}.step(): parameter {index}"
         if not isinstance(g, np.ndarray) or g.dtype.kind != "f":
             kind = g.dtype if isinstance(g, np.ndarray) else type(g).__name__
@@ -233,10 +238,11 @@ class Optimizer:
     def _scratch(self, like: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Two scratch arrays shaped like `like`, carved from one buffer per dtype that grows to
         twice the largest parameter and is then reused: a step allocates nothing. The views
-        are cached per parameter array (checked by shape and dtype, so a reused id is safe)."""
-        views = self._views.get(id(like))
-        if views is not None and views[0].shape == like.shape and views[0].dtype == like.dtype:
-            return views
+        are cached per parameter array: a weak reference to it tells a hit by identity (a
+        reused id is a miss), without keeping a replaced array alive."""
+        cached = self._views.get(id(like))
+        if cached is not None and cached[0]() is like and cached[1] == like.shape:
+            return cached[2]
         n = like.size
         buf = self._workspace.get(like.dtype)
         if buf is None or buf.size < 2 * n:
@@ -244,8 +250,8 @@ class Optimizer:
             self._views.clear()  # views into the old buffer would keep it alive
         if len(self._views) > 64 + 2 * sum(len(g["params"]) for g in self.param_groups):
             self._views.clear()  # parameters' arrays were replaced; forget the dead ones
-        views = self._views[id(like)] = (buf[:n].reshape(like.shape),
-                                         buf[n:2 * n].reshape(like.shape))
+        views = buf[:n].reshape(like.shape), buf[n:2 * n].reshape(like.shape)
+        self._views[id(like)] = (weakref.ref(like), like.shape, views)
         return views
 
     # ---- state dicts ------------------------------------------------------------------------
@@ -411,6 +417,11 @@ def _step_count(value: Any, where: str) -> int:
     if arr.shape != () or arr.dtype.kind not in "fiu" or arr < 0 or arr != np.floor(arr):
         raise ValueError(f"{where} 'step' must be a non-negative whole number, got {value!r}.")
     return int(arr)
+
+
+def _state_fits(state: dict[str, Any], shape: tuple[int, ...]) -> bool:
+    """Whether every array in a parameter's state still has the parameter's shape."""
+    return all(v.shape == shape for v in state.values() if isinstance(v, Tensor))
 
 
 def state_buffer(state: dict[str, Any], key: str, like: np.ndarray) -> np.ndarray:

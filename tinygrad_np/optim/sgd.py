@@ -60,6 +60,13 @@ class SGD(Optimizer):
         lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
         weight_decay, nesterov = group["weight_decay"], group["nesterov"]
         maximize = group["maximize"]
+        if momentum == 0 and weight_decay == 0 and not maximize:
+            # Plain SGD, the common case: p -= lr * grad, with none of the options' work.
+            for p, grad, _ in items:
+                step = self._scratch(p)[0]
+                np.multiply(grad, lr, out=step)
+                p -= step
+            return
         for p, grad, state in items:
             s0, s1 = self._scratch(p)
             g = effective_grad(p, grad, weight_decay, maximize, out=s0)
