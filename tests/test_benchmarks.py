@@ -16,3 +16,14 @@ def test_benchmark_smoke_mode_runs_and_reports_ratios(script):
     assert result.returncode == 0, result.stderr
     assert "BLAS threads 1" in result.stdout
     assert "tinygrad_np" in result.stdout and "x |" in result.stdout
+
+
+@pytest.mark.parametrize("target, impl", [("chain", "tinygrad_np"), ("W2", "numpy"),
+                                          ("W3", "tinygrad_np")])
+def test_instruction_counter_runs_its_targets(target, impl):
+    """The part of count_instructions.py that valgrind runs (valgrind itself is too slow for
+    the suite): every target builds and steps."""
+    result = subprocess.run([sys.executable, str(BENCHMARKS / "count_instructions.py"),
+                             "--inside", target, impl, "1"],
+                            capture_output=True, text=True, timeout=120, cwd=BENCHMARKS)
+    assert result.returncode == 0, result.stderr
