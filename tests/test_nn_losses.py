@@ -197,6 +197,15 @@ def test_mse_second_derivatives(reduction):
     assert gradgradcheck(lambda t: F.mse_loss(const, t, reduction=reduction), (t,))
 
 
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_mse_mean_is_numpys_mean_exactly(dtype):
+    rng = rng_of(17)
+    x = (rng.standard_normal((9, 7)) * 3).astype(dtype)
+    t = rng.standard_normal((9, 7)).astype(dtype)
+    loss = F.mse_loss(tg.tensor(x), tg.tensor(t))
+    assert loss.dtype == dtype and loss.item() == np.square(x - t).mean()
+
+
 def test_mse_gradient_is_two_residuals_over_n():
     rng = rng_of(2)
     pred = leaf(rng.standard_normal((4, 3)))

@@ -309,6 +309,16 @@ class BinaryCrossEntropyWithLogits(Function):
         return dx, dt, dq
 
 
+def _mean(a):
+    """a.mean(), computed as NumPy computes it (the sum divided by the count, in float64 for a
+    float32 sum, cast back) but without its Python-level wrapper, which costs more than the
+    sum itself on a small array. float16 (summed in float32) and empty arrays (a warning)
+    take a.mean() itself."""
+    if a.dtype == np.float16 or not a.size:
+        return a.mean()
+    return a.dtype.type(a.sum() / np.intp(a.size))
+
+
 class SquaredError(Function):
     """loss = (x - t)^2, reduced ('none', 'sum' or 'mean' over all N elements):
         dx = 2 (x - t) g (divided by N for the mean),   dt = -dx.
@@ -324,7 +334,7 @@ class SquaredError(Function):
         loss = diff * diff
         if reduction == "none":
             return loss
-        return loss.mean() if reduction == "mean" else loss.sum()
+        return _mean(loss) if reduction == "mean" else loss.sum()
 
     @staticmethod
     def backward(ctx, grad):

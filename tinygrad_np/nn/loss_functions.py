@@ -151,7 +151,7 @@ def _plain_class_indices(input: Tensor, target: Any, ignore_index: int) -> np.nd
             and y.dtype.kind in "iu" and y.size):
         return None
     classes = shape[1]
-    if 0 <= ignore_index < classes:  # a target may be ignored: the general path
+    if ignore_index in range(classes):  # a target may be ignored: the general path
         return None
     indices = y.astype(np.intp)  # NumPy's index type: indexing with it needs no cast
     # One reduction checks both bounds: viewed as unsigned, a negative index is a huge one.
