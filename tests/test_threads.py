@@ -210,3 +210,32 @@ def test_threads_differentiating_one_shared_model_each_get_the_exact_gradients()
         for a, b in zip(want, have):
             np.testing.assert_array_equal(a, b)
     assert all(q.grad is None for q in params)  # tg.grad leaves .grad alone
+
+
+def test_the_process_wide_switch_counts_come_back() -> None:
+    """Ops trust `switches` to skip the thread-local reads: after every kind of grad-mode and
+    anomaly change, in several threads (one ends with grad off) and with an exception inside,
+    the counts are back to 0 and an op records again."""
+    from tinygrad_np.autograd.grad_mode import switches
+
+    def churn() -> None:
+        for _ in range(200):
+            with tg.no_grad():
+                with tg.enable_grad():
+                    pass
+            tg.set_grad_enabled(False)
+            tg.set_grad_enabled(True)
+            try:
+                with tg.no_grad(), tg.autograd.detect_anomaly():
+                    raise KeyError
+            except KeyError:
+                pass
+
+    threads = [threading.Thread(target=churn) for _ in range(4)]
+    threads.append(threading.Thread(target=tg.set_grad_enabled, args=(False,)))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert (switches.grad_off, switches.anomaly_on) == (0, 0)
+    assert (tg.tensor([1.0], requires_grad=True) * 2).requires_grad

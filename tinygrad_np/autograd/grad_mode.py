@@ -32,17 +32,30 @@ class _Switches:
 switches = _Switches()
 
 
+class _GradOff:
+    """Held by a thread's state while its grad mode is off; counted in `switches.grad_off`
+    while it lives. Dropping it (grad back on, or the thread ending and its thread-local
+    state going away) uncounts it, so a thread that ends with grad off does not leave every
+    other op on the slow path."""
+
+    def __init__(self) -> None:
+        with switches.lock:
+            switches.grad_off += 1
+
+    def __del__(self) -> None:
+        with switches.lock:
+            switches.grad_off -= 1
+
+
 def set_grad_mode(mode: bool) -> None:
     """Set this thread's grad mode (keeping `switches.grad_off` in step)."""
     if mode == state.grad_enabled:
         return
     if not mode:
-        with switches.lock:
-            switches.grad_off += 1
+        state.grad_off = _GradOff()  # counted before the flag turns off
     state.grad_enabled = mode
     if mode:
-        with switches.lock:
-            switches.grad_off -= 1
+        del state.grad_off  # uncounted after the flag turns on
 
 
 def is_grad_enabled() -> bool:
