@@ -148,10 +148,10 @@ def _run(queue: list[tuple[int, Context]], leaves: list[Any], grads: dict[Any, A
     array gradient already of its input's shape and dtype) is inlined."""
     tensor = function.Tensor
     ndarray = np.ndarray
-    heappop, heappush = heapq.heappop, heapq.heappush
+    heappop, heappush, heappushpop = heapq.heappop, heapq.heappush, heapq.heappushpop
     anomaly = state.anomaly_enabled
-    while queue:
-        ctx = heappop(queue)[1]
+    ctx = heappop(queue)[1] if queue else None
+    while ctx is not None:
         g = grads.pop(ctx)
         if capture is not None and id(ctx) in capture:
             capture[id(ctx)] = g
@@ -182,6 +182,7 @@ def _run(queue: list[tuple[int, Context]], leaves: list[Any], grads: dict[Any, A
                 f"{len(parents)} arguments; return one per argument (None for no gradient)."
             )
         shared = None
+        first = None  # the first node this one's gradient reached: in a chain, the next to run
         for parent, pg in zip(parents, results):
             if parent is None or pg is None:
                 continue
@@ -199,7 +200,10 @@ def _run(queue: list[tuple[int, Context]], leaves: list[Any], grads: dict[Any, A
                 if type(parent) is Context:
                     # Not owned: should a second contribution come, it makes a new sum; that
                     # is cheaper than asking, for every node, who else holds this array.
-                    heappush(queue, (-parent.sequence_nr, parent))
+                    if first is None:
+                        first = parent
+                    else:
+                        heappush(queue, (-parent.sequence_nr, parent))
                 else:
                     leaves.append(parent)  # a leaf may keep the array as its .grad, if ours
                     if shared is None and len(results) > 8:
@@ -218,6 +222,12 @@ def _run(queue: list[tuple[int, Context]], leaves: list[Any], grads: dict[Any, A
                 ctx.saved_tensors = ctx.saved_sources = ()
                 ctx.saved_versions = _RELEASED
                 attributes.clear()
+        # Next, the newest node with a gradient pending (pushing `first` and popping at once
+        # is cheaper than both, and in a chain it comes straight back).
+        if first is not None:
+            ctx = heappushpop(queue, (-first.sequence_nr, first))[1]
+        else:
+            ctx = heappop(queue)[1] if queue else None
 
 
 def _fit(grad: Any, shape: tuple[int, ...], dtype: np.dtype, ctx: Context) -> Any:

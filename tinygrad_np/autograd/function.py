@@ -28,7 +28,6 @@ shapes) is a constant and goes on `ctx` as an attribute.
 from __future__ import annotations
 
 import itertools
-import operator
 import traceback
 from typing import Any
 
@@ -44,7 +43,6 @@ _OUTPUT = -1  # marks a saved array that is the op's own output
 _new = object.__new__
 ndarray = np.ndarray
 _NO_PARENTS = [(None,) * n for n in range(4)]  # an unrecorded op's parents
-_NONE_FOREVER = itertools.repeat(None)
 _sequence = itertools.count()  # numbers recorded nodes in creation order (thread-safe)
 
 # A released node's version record: it never matches, so the engine's version check before
@@ -78,7 +76,10 @@ class Context:
     def needs_input_grad(self) -> tuple[bool, ...]:
         """Per forward argument, whether its gradient is wanted (known before forward runs,
         so forward may read it too, as in PyTorch)."""
-        return tuple(map(operator.is_not, self.parents, _NONE_FOREVER))
+        parents = self.parents
+        if len(parents) == 2:  # most ops' case, spelt out: a third of the general one's cost
+            return (parents[0] is not None, parents[1] is not None)
+        return tuple([p is not None for p in parents])
 
     @property
     def released(self) -> bool:
@@ -146,7 +147,7 @@ class Function:
         ctx = _new(Context)
         ctx.function = cls
         ctx.retained = None
-        ctx.saved_tensors = ctx.saved_versions = ()
+        ctx.saved_tensors = ()
         if record and (not switches.grad_off or state.grad_enabled):
             ctx.parents = parents
         else:
@@ -180,6 +181,8 @@ class Function:
         ctx.out_dtype = data.dtype
         if ctx.saved_tensors:
             _note_saved_sources(ctx, args, arrays, data, out._version)
+        else:
+            ctx.saved_versions = ()
         if switches.anomaly_on and state.anomaly_enabled:
             ctx.trace = traceback.extract_stack()[:-2]
             _check_finite(cls.__name__, "forward", data, ctx)
