@@ -141,6 +141,27 @@ def test_type_promotion_follows_pytorch():
     assert (tg.tensor(np.array([1], np.int32)) + 5).dtype == np.int32
 
 
+def test_true_division_of_integers_gives_the_default_float_dtype():
+    ints, bools = tg.tensor([1, 3]), tg.tensor([True, False])
+    for quotient in (ints / tg.tensor([2, 4]), ints / 2, ints.div(2), 3 / ints, bools / 2):
+        assert quotient.dtype == np.float32  # NumPy alone would give float64
+    np.testing.assert_array_equal((ints / 2).numpy(), np.array([0.5, 1.5], np.float32))
+    np.testing.assert_array_equal((3 / ints).numpy(), np.array([3.0, 1.0], np.float32))
+    assert (ints / tg.tensor(np.array([2.0]))).dtype == np.float64  # a float operand decides
+    try:
+        tg.set_default_dtype(np.float64)
+        assert (ints / 2).dtype == np.float64
+    finally:
+        tg.set_default_dtype(np.float32)
+
+
+@pytest.mark.parametrize("op", ["mean", "var", "std"])
+def test_averaging_integers_is_refused_like_pytorch(op):
+    with pytest.raises(RuntimeError, match=rf"{op}\(\): input dtype int64 .*x\.float\(\)"):
+        getattr(tg.tensor([1, 2, 3]), op)()
+    assert getattr(tg.tensor([1, 2, 3]).float(), op)().item() == {"mean": 2, "var": 1, "std": 1}[op]
+
+
 def test_float64_leaf_times_float32_tensor_gets_float64_grad():
     a = f64(2.0)  # 0-d float64 parameter in a float32 computation
     x = tg.tensor([1.0, 3.0], requires_grad=True)

@@ -228,10 +228,10 @@ class Tensor:
         return _binary(fn.Mul, self, other, reverse=True)
 
     def __truediv__(self, other: Any) -> Tensor:
-        return _binary(fn.Div, self, other)
+        return _true_divide(self, other)
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        return _binary(fn.Div, self, other, reverse=True)
+        return _true_divide(self, other, reverse=True)
 
     def __pow__(self, exponent: Any) -> Tensor:
         return _binary(fn.Pow, self, exponent)
@@ -268,7 +268,7 @@ class Tensor:
         return _binary(fn.Mul, self, other)
 
     def div(self, other: Any) -> Tensor:
-        return _binary(fn.Div, self, other)
+        return _true_divide(self, other)
 
     # Comparisons give bool tensors outside the graph.
     def _compare(self, op: Any, other: Any) -> Tensor:
@@ -357,6 +357,14 @@ class Tensor:
         return where(condition, self, other)
 
     # ---- reductions -----------------------------------------------------------------------
+    def _check_floating(self, op: str) -> None:
+        """PyTorch refuses to average integers rather than guess the result's dtype."""
+        if self._data.dtype.kind not in "fc":
+            raise RuntimeError(
+                f"{op}(): input dtype {self._data.dtype} is not floating point, so the result's "
+                "dtype is ambiguous; convert first, e.g. x.float()."
+            )
+
     def _dims(self, dim: Any, axis: Any, op: str) -> tuple[int, ...]:
         """Normalise dim/axis (int, tuple, negative, None for all) to sorted non-negative ints."""
         if dim is not None and axis is not None:
@@ -395,12 +403,14 @@ class Tensor:
     def mean(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
              keepdims: bool | None = None) -> Tensor:
         keep = keepdim if keepdims is None else keepdims
+        self._check_floating("mean")
         return fn.Mean.apply(self, self._dims(dim, axis, "mean"), keep)
 
     def var(self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
             correction: int | None = None, axis: Any = None,
             keepdims: bool | None = None) -> Tensor:
         """Variance with Bessel's `correction` (1 by default; unbiased=False means 0)."""
+        self._check_floating("var")
         if correction is None:
             correction = 0 if unbiased is False else 1
         dims = self._dims(dim, axis, "var")
@@ -412,6 +422,7 @@ class Tensor:
     def std(self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
             correction: int | None = None, axis: Any = None,
             keepdims: bool | None = None) -> Tensor:
+        self._check_floating("std")
         return self.var(dim, unbiased, keepdim, correction=correction, axis=axis,
                         keepdims=keepdims).sqrt()
 
@@ -723,6 +734,14 @@ def _binary(function: Any, t: Tensor, other: Any, reverse: bool = False) -> Tens
     elif type(other) not in (float, int) or t._data.dtype.kind != "f":
         t, other = _promote(t, other)
     return function.apply(other, t) if reverse else function.apply(t, other)
+
+
+def _true_divide(t: Tensor, other: Any, reverse: bool = False) -> Tensor:
+    """`t / other` (or `other / t`). Integer and bool operands divide in the default float
+    dtype, as in PyTorch (NumPy would give float64); a float operand decides as usual."""
+    if t._data.dtype.kind in "iub" and np.asarray(_array(other)).dtype.kind in "iub":
+        t = t.astype(get_default_dtype())
+    return _binary(fn.Div, t, other, reverse)
 
 
 # PyTorch's type categories: an operand of a higher one decides the result's dtype.
