@@ -79,8 +79,8 @@ def main(argv: list[str] | None = None) -> None:
         per_call[impl] = (count(args.target, impl, args.calls)
                           - count(args.target, impl, 0)) / args.calls
     print(f"{args.target}: instructions per call (float64), hand-written NumPy "
-          f"{per_call['numpy'] / 1e6:.2f}M, tinygrad_np {per_call['tinygrad_np'] / 1e6:.2f}M, "
-          f"ratio {per_call['tinygrad_np'] / per_call['numpy']:.2f}x")
+          f"{per_call['numpy'] / 1e3:,.1f}k, tinygrad_np {per_call['tinygrad_np'] / 1e3:,.1f}k, "
+          f"ratio {per_call['tinygrad_np'] / per_call['numpy']:.3f}x")
 
 
 if __name__ == "__main__":

@@ -20,13 +20,15 @@ state = _State()
 
 
 class _Switches:
-    """Process-wide counts that let every op skip the thread-local reads (each costs as much
+    """Process-wide records that let every op skip the thread-local reads (each costs as much
     as the rest of its bookkeeping) in the common case: grad on, no anomaly detection.
-    The counts never understate: a thread's flag turns off only after its count went up."""
+    Each list holds one entry per thread or block in that mode (list.append and list.pop are
+    atomic, so no lock is needed). They never understate: a thread's flag turns off only
+    after its entry went in."""
 
-    grad_off = 0  # threads whose grad mode is off
-    anomaly_on = 0  # active detect_anomaly blocks
-    lock = threading.Lock()
+    def __init__(self) -> None:
+        self.grad_off: list[None] = []  # threads and `with` blocks with grad mode off
+        self.anomaly_on: list[None] = []  # active detect_anomaly blocks
 
 
 switches = _Switches()
@@ -39,12 +41,10 @@ class _GradOff:
     other op on the slow path."""
 
     def __init__(self) -> None:
-        with switches.lock:
-            switches.grad_off += 1
+        switches.grad_off.append(None)
 
     def __del__(self) -> None:
-        with switches.lock:
-            switches.grad_off -= 1
+        switches.grad_off.pop()
 
 
 def set_grad_mode(mode: bool) -> None:
@@ -54,8 +54,8 @@ def set_grad_mode(mode: bool) -> None:
     if not mode:
         state.grad_off = _GradOff()  # counted before the flag turns off
     state.grad_enabled = mode
-    if mode:
-        del state.grad_off  # uncounted after the flag turns on
+    if mode:  # uncounted after the flag turns on (a `with` block that turned it off has none)
+        state.__dict__.pop("grad_off", None)
 
 
 def is_grad_enabled() -> bool:
@@ -65,15 +65,26 @@ def is_grad_enabled() -> bool:
 class _GradMode:
     """Sets grad mode inside a `with` block, or around every call of a decorated function."""
 
+    counted = False  # whether this block counts itself in `switches.grad_off`
+
     def __init__(self, mode: bool) -> None:
         self.mode = bool(mode)
 
     def __enter__(self) -> None:
         self.prev = state.grad_enabled
-        set_grad_mode(self.mode)
+        if self.prev and not self.mode:
+            # The common case (no_grad, and every backward): the block counts itself, since
+            # its exit is sure to uncount it; a token costs more.
+            self.counted = True
+            switches.grad_off.append(None)
+            state.grad_enabled = False
+        else:
+            set_grad_mode(self.mode)
 
     def __exit__(self, *exc: object) -> None:
         set_grad_mode(self.prev)
+        if self.counted:
+            switches.grad_off.pop()
 
     def __call__(self, fn: F) -> F:
         mode = self.mode
