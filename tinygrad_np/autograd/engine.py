@@ -291,7 +291,7 @@ def backward(
     tensor: Any, gradient: Any = None, retain_graph: bool | None = None, create_graph: bool = False
 ) -> None:
     """`Tensor.backward`: accumulate d(tensor)/d(leaf) into every leaf's `.grad`."""
-    if not tensor.requires_grad:
+    if not tensor._requires_grad:
         raise RuntimeError(
             "backward(): this tensor does not require grad and has no grad_fn; create the "
             "inputs with requires_grad=True (and not under no_grad) to record a graph."
@@ -305,7 +305,7 @@ def backward(
 def _root_gradient(t: Any, gradient: Any, who: str) -> Any:
     tensor = function.Tensor
     if gradient is None:
-        if t.data.size != 1:
+        if t._data.size != 1:
             raise RuntimeError(
                 f"{who}: grad can be implicitly created only for scalar outputs, but the "
                 f"output has shape {t.data.shape}; pass gradient= (an array of that shape), "
