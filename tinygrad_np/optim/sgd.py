@@ -9,6 +9,10 @@ import numpy as np
 from ..tensor import Tensor
 from .optimizer import Optimizer, ParamsT, StepItems, check_option, effective_grad
 
+# Up to this many elements a temporary lr * grad costs less than looking up the cached scratch
+# buffer; larger ones reuse the scratch, so that a step allocates no large arrays.
+SMALL = 4096
+
 
 class SGD(Optimizer):
     r"""Stochastic gradient descent, with PyTorch's update rule. For each parameter `p` with
@@ -63,9 +67,11 @@ class SGD(Optimizer):
         if momentum == 0 and weight_decay == 0 and not maximize:
             # Plain SGD, the common case: p -= lr * grad, with none of the options' work.
             for p, grad, _ in items:
-                step = self._scratch(p)[0]
-                np.multiply(grad, lr, out=step)
-                p -= step
+                if p.size <= SMALL:
+                    p -= grad * lr
+                else:
+                    step = np.multiply(grad, lr, out=self._scratch(p)[0])
+                    p -= step
             return
         for p, grad, state in items:
             s0, s1 = self._scratch(p)
