@@ -451,6 +451,11 @@ def test_relu_and_abs_have_zero_subgradient_at_zero():
     np.testing.assert_array_equal(grad_of(tg.Tensor.abs, [-0.0]), [0])
 
 
+def test_relu_passes_the_gradient_at_nan_like_pytorch():
+    # PyTorch's threshold_backward zeroes the gradient only where out <= 0, so NaN passes it.
+    np.testing.assert_array_equal(grad_of(tg.Tensor.relu, [np.nan, -0.0, 3.0]), [1, 0, 1])
+
+
 def test_clamp_passes_the_gradient_at_its_bounds():
     values = [-1.0, -0.5, 0.0, 0.5, 1.0]
     np.testing.assert_array_equal(grad_of(lambda x: x.clamp(-0.5, 0.5), values),

@@ -8,7 +8,8 @@ from ..autograd.function import Function
 
 
 class ReLU(Function):
-    """relu(x) = max(x, 0); relu'(0) = 0 like PyTorch, so the gradient flows where out > 0."""
+    """relu(x) = max(x, 0); relu'(0) = 0 like PyTorch, so the gradient flows where out != 0
+    (where out > 0, and at NaN as in PyTorch)."""
 
     @staticmethod
     def forward(ctx, x):
@@ -19,7 +20,8 @@ class ReLU(Function):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        return grad * (np.asarray(out) > 0)
+        # A mask of grad's own dtype: a mixed float * bool product costs more than the cast.
+        return grad * (np.asarray(out) != 0).astype(grad.dtype)
 
 
 class Tanh(Function):

@@ -61,9 +61,11 @@ class Linear(Function):
     def backward(ctx, grad):
         x, weight = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad
-        g2 = grad.reshape(-1, grad.shape[-1])  # (n, out): the leading dims as one
+        g2, x2 = grad, x
+        if x.ndim != 2:  # (n, out) and (n, in): the leading dims as one
+            g2, x2 = grad.reshape(-1, grad.shape[-1]), x.reshape(-1, x.shape[-1])
         grad_x = grad @ weight if need_x else None
-        grad_w = g2.T @ x.reshape(-1, x.shape[-1]) if need_w else None
+        grad_w = g2.T @ x2 if need_w else None
         grad_b = None
         if need_b:
             grad_b = g2.sum(axis=0) if ctx.bias_is_vector else grad
