@@ -359,6 +359,252 @@ def test_loss_weights_are_buffers_in_the_state_dict():
     assert list(nn.BCEWithLogitsLoss(pos_weight=np.ones(2)).state_dict()) == ["pos_weight"]
 
 
+# ---- -inf logits at classes whose target weight is zero (masked logits) ---------------------
+# PyTorch never forms the term w_c log_softmax_c of a class that is not the target, nor any
+# term of an ignored sample, so a -inf logit there costs nothing: no 0 * -inf = NaN. Where it
+# does form the term (label smoothing, probability targets) it gives inf or NaN, and so do we.
+INF = np.inf
+
+
+def _against_torch(ours, theirs, x, target, reduction, probs=False):
+    """ours(x, target, reduction) against PyTorch's in float64: the loss, the input's gradient
+    and (for probability targets) the target's, to 1e-12 relative, with NaN and inf exactly
+    where PyTorch has them. Returns our loss and input gradient."""
+    torch = pytest.importorskip("torch")
+    a, b = leaf(x), torch.tensor(x, requires_grad=True)
+    ta, tb = (leaf(target), torch.tensor(target, requires_grad=True)) if probs else \
+        (target, torch.tensor(target))
+    out_a, out_b = ours(a, ta, reduction), theirs(b, tb, reduction)
+    np.testing.assert_allclose(out_a.data, out_b.detach().numpy(), rtol=1e-12, atol=0)
+    g = rng_of(9).uniform(0.5, 2, out_a.shape)
+    out_a.backward(g)
+    out_b.backward(torch.tensor(g))
+    np.testing.assert_allclose(a.grad.data, b.grad.numpy(), rtol=1e-12, atol=0)
+    if probs:
+        np.testing.assert_allclose(ta.grad.data, tb.grad.numpy(), rtol=1e-12, atol=0)
+    return out_a.data, a.grad.data
+
+
+def _masked_index_cases():
+    """(logits, class-index target, weight, ignore_index, ignored): -inf only at classes that
+    are not the target or in ignored samples; every loss and gradient is finite."""
+    x = rng_of(20).standard_normal((5, 4))
+    x[:, 2] = -INF  # class 2 is disallowed everywhere: weight 0
+    x[0, 1] = x[3, 0] = -INF
+    weighted = (x, np.array([0, 1, 3, -100, 0]), np.array([1.0, 0.5, 0.0, 2.0]), -100,
+                np.array([False, False, False, True, False]))
+    y = rng_of(21).integers(0, 4, (2, 3))  # (N, C, d): spatial, no weight
+    x = rng_of(22).standard_normal((2, 4, 3))
+    x[np.arange(2)[:, None], (y + 1) % 4, np.arange(3)] = -INF
+    spatial = (x, y, None, -100, np.zeros((2, 3), bool))
+    x = np.array([[0.5, -INF, 1.0], [-INF, 0.2, -INF], [1.5, -INF, 0.0], [0.3, 0.1, -INF]])
+    y = np.array([0, 1, 2, 1])  # ignore_index=1 is a class: samples 1 and 3 are ignored
+    in_range = (x, y, None, 1, y == 1)
+    one_sample = (np.array([0.3, -INF, 1.2, -INF]), np.array(2),
+                  np.array([1.0, 0.0, 2.0, 0.0]), -100, np.array(False))
+    return {"weighted": weighted, "spatial": spatial, "ignore_index_in_range": in_range,
+            "one_sample": one_sample}
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")  # finite: no 0 * -inf warning either
+@pytest.mark.parametrize("reduction", ["none", "sum", "mean"])
+@pytest.mark.parametrize("case", list(_masked_index_cases()))
+def test_cross_entropy_masked_logits_match_pytorch(case, reduction):
+    x, y, w, ignore_index, ignored = _masked_index_cases()[case]
+    torch = pytest.importorskip("torch")
+    tw = None if w is None else torch.tensor(w)
+    loss, grad = _against_torch(
+        lambda a, t, r: F.cross_entropy(a, t, weight=w, ignore_index=ignore_index, reduction=r),
+        lambda b, t, r: torch.nn.functional.cross_entropy(b, t, weight=tw,
+                                                          ignore_index=ignore_index,
+                                                          reduction=r),
+        x, y, reduction)
+    assert np.isfinite(loss).all() and np.isfinite(grad).all()
+    np.testing.assert_array_equal(np.moveaxis(grad, min(1, x.ndim - 1), -1)[ignored], 0)
+    if reduction == "none":
+        np.testing.assert_array_equal(loss[ignored], 0)
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")  # finite: no 0 * -inf warning either
+@pytest.mark.parametrize("reduction", ["none", "sum", "mean"])
+def test_nll_loss_with_minus_inf_log_probs_matches_pytorch(reduction):
+    torch = pytest.importorskip("torch")
+    x, y, w, _, _ = _masked_index_cases()["weighted"]
+    log_probs = x - np.log(np.exp(x).sum(1, keepdims=True))  # -inf where x is
+    log_probs[3] = [-INF, np.nan, -INF, INF]  # an ignored sample may hold anything
+    loss, grad = _against_torch(
+        lambda a, t, r: F.nll_loss(a, t, weight=w, reduction=r),
+        lambda b, t, r: torch.nn.functional.nll_loss(b, t, weight=torch.tensor(w),
+                                                     reduction=r),
+        log_probs, y, reduction)
+    assert np.isfinite(loss).all() and np.isfinite(grad).all()
+    g = rng_of(9).uniform(0.5, 2, loss.shape)  # the gradient _against_torch fed in
+    scale = g[:, None] if reduction == "none" else g / w[[0, 1, 3, 0]].sum() \
+        if reduction == "mean" else g
+    expected = np.zeros_like(x)  # -w[y] at each kept target, 0 elsewhere
+    expected[[0, 1, 2, 4], [0, 1, 3, 0]] = -w[[0, 1, 3, 0]]
+    np.testing.assert_allclose(grad, expected * scale, rtol=1e-15, atol=0)
+    if reduction == "none":
+        assert loss[3] == 0
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")  # NaN, as torch
+@pytest.mark.parametrize("reduction", ["none", "sum", "mean"])
+@pytest.mark.parametrize("w", [[1.0, 2.0, 0.0], [0.0, 2.0, 1.0]])
+def test_zero_weight_target_at_minus_inf_is_nan_like_pytorch(w, reduction):
+    """PyTorch does form the target's own term: weight 0 times a -inf logit is NaN there (and
+    inf with a nonzero weight); the gradient is finite all the same."""
+    torch = pytest.importorskip("torch")
+    tf = torch.nn.functional
+    x = np.array([[1.0, 0.0, -INF], [0.2, 0.3, 1.0], [-INF, 0.5, 2.0]])
+    y = np.array([2, 0, 0])
+    w = np.array(w)
+    tw = torch.tensor(w)
+    loss, grad = _against_torch(
+        lambda a, t, r: F.cross_entropy(a, t, weight=w, reduction=r),
+        lambda b, t, r: tf.cross_entropy(b, t, weight=tw, reduction=r), x, y, reduction)
+    assert np.isfinite(grad).all()
+    log_probs = x - np.log(np.exp(x).sum(1, keepdims=True))
+    nll, _ = _against_torch(lambda a, t, r: F.nll_loss(a, t, weight=w, reduction=r),
+                            lambda b, t, r: tf.nll_loss(b, t, weight=tw, reduction=r),
+                            log_probs, y, reduction)
+    for value in (loss, nll):
+        if reduction == "none":  # NaN (weight 0) or inf in the first and last samples
+            assert np.isnan(value[0]) == (w[2] == 0) and np.isnan(value[2]) == (w[0] == 0)
+            assert np.isfinite(value[1])
+        else:
+            assert np.isnan(value)  # one of the two is NaN
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")  # NaN, as torch
+@pytest.mark.parametrize("reduction", ["none", "sum", "mean"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_label_smoothing_with_masked_logits_gives_pytorchs_inf_and_nan(weighted, reduction):
+    """With smoothing every class of a kept sample is a target: a -inf logit makes its loss
+    inf, or NaN where that class's weight is 0 (0 * -inf, as in PyTorch); an ignored sample
+    still adds exactly 0, and every gradient stays finite."""
+    torch = pytest.importorskip("torch")
+    x = np.array([[1.0, -INF, 0.5], [0.2, 0.3, -INF], [-INF, 1.0, 2.0], [-INF, 0.0, -INF],
+                  [0.1, 0.7, -0.4]])
+    y = np.array([0, 1, 2, -100, 1])
+    w = np.array([1.0, 2.0, 0.0]) if weighted else None
+    tw = None if w is None else torch.tensor(w)
+    loss, grad = _against_torch(
+        lambda a, t, r: F.cross_entropy(a, t, weight=w, label_smoothing=0.1, reduction=r),
+        lambda b, t, r: torch.nn.functional.cross_entropy(b, t, weight=tw,
+                                                          label_smoothing=0.1, reduction=r),
+        x, y, reduction)
+    assert np.isfinite(grad).all()
+    np.testing.assert_array_equal(grad[3], 0)
+    if reduction == "none":
+        assert loss[3] == 0 and np.isfinite(loss[4])
+        np.testing.assert_array_equal(loss[:3], [INF, np.nan if weighted else INF, INF])
+    else:
+        assert np.isnan(loss) if weighted else loss == INF
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")  # NaN, as torch
+@pytest.mark.parametrize("reduction", ["none", "sum", "mean"])
+@pytest.mark.parametrize("smoothing", [0.0, 0.1])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_probability_targets_at_masked_logits_match_pytorch(weighted, smoothing, reduction):
+    """PyTorch forms every term for probability targets: probability 0 at a -inf logit is NaN
+    (smoothing makes the probability nonzero: inf), and the target's gradient -log_softmax is
+    inf there; the input's gradient is finite. We match it, NaN and inf included."""
+    torch = pytest.importorskip("torch")
+    x = np.array([[1.0, -INF, 0.5], [0.2, 0.3, -INF], [-INF, 1.0, 2.0], [0.1, 0.7, -0.4]])
+    p = np.array([[0.7, 0.0, 0.3], [0.5, 0.5, 0.0], [0.0, 0.4, 0.6], [0.2, 0.3, 0.5]])
+    w = np.array([1.0, 2.0, 0.0]) if weighted else None
+    tw = None if w is None else torch.tensor(w)
+    kw = dict(weight=w, label_smoothing=smoothing)
+    loss, grad = _against_torch(
+        lambda a, t, r: F.cross_entropy(a, t, reduction=r, **kw),
+        lambda b, t, r: torch.nn.functional.cross_entropy(b, t, reduction=r, **dict(
+            kw, weight=tw)),
+        x, p, reduction, probs=True)
+    assert np.isfinite(grad).all()
+    if reduction == "none":
+        assert np.isfinite(loss[3])
+        # 0 * -inf is NaN: without smoothing at each probability 0; with it only at a zero
+        # weight (class 2 of sample 1); the other -inf terms make inf.
+        expected = [np.nan] * 3 if not smoothing else [INF, np.nan if weighted else INF, INF]
+        np.testing.assert_array_equal(loss[:3], expected)
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")  # finite: no 0 * -inf warning either
+@pytest.mark.parametrize("reduction", ["none", "sum", "mean"])
+def test_masked_logits_exact_values(reduction):
+    """Worked by hand: a target and one other class at equal logits, the third at -inf, give
+    the loss w log 2 and the gradient w (softmax - onehot), e.g. (-1/2, 0, 1/2); an ignored
+    sample adds exactly 0 and gets an exactly zero gradient row, as does a zero-weight
+    target. nll_loss of the log-softmax gives the same."""
+    x = np.array([[0.0, -INF, 0.0], [-INF, 5.0, -INF], [0.0, 0.0, -INF], [-INF, 0.0, 0.0]])
+    y = np.array([0, -100, 1, 2])
+    w = np.array([1.0, 0.0, 3.0])  # the mean divides by w[0] + w[1] + w[2] = 4
+    log2 = np.log(2.0)
+    per_sample = np.array([log2, 0, 0, 3 * log2])
+    grad_rows = np.array([[-0.5, 0, 0.5], [0, 0, 0], [0, 0, 0], [0, 1.5, -1.5]])
+    scale = {"none": 1.0, "sum": 1.0, "mean": 0.25}[reduction]
+    expected = {"none": per_sample, "sum": 4 * log2, "mean": log2}[reduction]
+    for loss_fn in (lambda a: F.cross_entropy(a, y, weight=w, reduction=reduction),
+                    lambda a: F.nll_loss(a.log_softmax(1), y, weight=w, reduction=reduction)):
+        a = leaf(x)
+        loss = loss_fn(a)
+        loss.backward(np.ones(loss.shape))
+        np.testing.assert_allclose(loss.data, expected, rtol=1e-15, atol=0)
+        np.testing.assert_allclose(a.grad.data, grad_rows * scale, rtol=1e-15, atol=0)
+        np.testing.assert_array_equal(a.grad.data[1:3], 0)
+        if reduction == "none":
+            np.testing.assert_array_equal(loss.data[1:3], 0)
+
+
+def test_masked_logits_raise_no_floating_point_error_and_keep_float32():
+    x = np.array([[0.0, -INF, 1.0], [-INF, -INF, 2.0], [3.0, 1.0, -INF]], dtype=np.float32)
+    y = np.array([2, -100, 0])
+    w = np.array([1.0, 0.0, 2.0], dtype=np.float32)
+    cases = (lambda a: F.cross_entropy(a, y, weight=w), lambda a: F.cross_entropy(a, y),
+             lambda a: F.cross_entropy(a, np.array([2, 2, 0])),  # the plain index path
+             lambda a: F.nll_loss(a.log_softmax(1), y, weight=w),
+             lambda a: F.cross_entropy(a.reshape(3, 3, 1), y.reshape(3, 1)))
+    for loss_fn in cases:
+        a = tg.tensor(x, requires_grad=True)
+        with np.errstate(invalid="raise", divide="raise", over="raise"):
+            loss = loss_fn(a)
+            loss.backward()
+        assert loss.dtype == a.grad.dtype == np.float32
+        assert np.isfinite(loss.item()) and np.isfinite(a.grad.data).all()
+
+
+@pytest.mark.parametrize("reduction", ["none", "sum", "mean"])
+@pytest.mark.parametrize("case", list(_masked_index_cases()))
+def test_masked_logits_gradcheck(case, reduction):
+    """gradcheck perturbs a -inf entry too: -inf +- eps is -inf, so its numerical derivative
+    is 0, as the analytic one (softmax is 0 there). The losses must be finite for that."""
+    x, y, w, ignore_index, _ = _masked_index_cases()[case]
+    kw = dict(weight=w, ignore_index=ignore_index, reduction=reduction)
+    assert gradcheck(lambda a: F.cross_entropy(a, y, **kw), (leaf(x),))
+    assert gradgradcheck(lambda a: F.cross_entropy(a, y, **kw), (leaf(x),))
+    if x.ndim == 2:
+        assert gradcheck(lambda a: F.nll_loss(a.log_softmax(1), y, **kw), (leaf(x),))
+
+
+@pytest.mark.parametrize("reduction", ["none", "sum", "mean"])
+def test_masked_logits_create_graph_gives_the_same_gradient(reduction):
+    x, y, w, _, _ = _masked_index_cases()["weighted"]
+    for loss_fn in (lambda a: F.cross_entropy(a, y, weight=w, reduction=reduction),
+                    lambda a: F.nll_loss(a.log_softmax(1), y, weight=w, reduction=reduction)):
+        a, b = leaf(x), leaf(x)
+        loss_fn(a).sum().backward()
+        loss = loss_fn(b)
+        assert np.isfinite(loss.data).all()
+        (recorded,) = tg.grad(loss.sum(), b, create_graph=True)
+        assert recorded.requires_grad and np.isfinite(recorded.data).all()
+        np.testing.assert_allclose(recorded.data, a.grad.data, rtol=1e-14, atol=0)
+        (second,) = tg.grad((recorded * recorded).sum(), b)
+        assert np.isfinite(second.data).all()
+        np.testing.assert_array_equal(second.data[np.isneginf(x)], 0)
+
+
 # ---- clear errors for bad targets -----------------------------------------------------------
 def test_class_target_errors():
     x = tg.randn(4, 3)

@@ -163,10 +163,17 @@ class CrossEntropy(Function):
     (softmax - onehot) / denom.
 
     `w` may instead be integer class indices y (N,) for logits (N, C) and dim 1, all in
-    [0, C): the one-hot weights of the common case, never built (see `_index_forward`)."""
+    [0, C): the one-hot weights of the common case, never built (see `_index_forward`).
+
+    `structure` (optional, an array of the logits' shape) marks with its nonzeros the terms
+    w_c log_softmax(x)_c that exist; elsewhere w is zero by construction (the other classes of
+    a class-index target, ignored samples) and the term is exactly 0 even where the logit is
+    -inf, as in PyTorch, which never forms it. Without it every term is a product, so a zero
+    weight at a -inf logit gives NaN (as PyTorch's for probability targets). The gradients
+    need no such care: softmax is 0 at -inf."""
 
     @staticmethod
-    def forward(ctx, logits, w, dim, reduction, denom):
+    def forward(ctx, logits, w, dim, reduction, denom, structure=None):
         ctx.save_for_backward(logits, w)
         ctx.dim, ctx.reduction, ctx.denom = dim, reduction, denom
         if w.dtype.kind in "iu":
@@ -181,7 +188,10 @@ class CrossEntropy(Function):
             # The softmax, for the plain backward: a constant on ctx, so the create_graph
             # backward recomputes it from the saved logits instead.
             ctx.probs = e
-            loss = -(w * log_probs).sum(axis=dim)
+            if structure is None:
+                loss = -(w * log_probs).sum(axis=dim)
+            else:
+                loss = _existing_terms_loss(w, log_probs, structure, dim)
         if reduction == "none":
             return loss
         total = loss.sum()
@@ -209,7 +219,15 @@ class CrossEntropy(Function):
             dw = -LogSoftmax.call(logits, dim) * grad
         if ctx.reduction == "mean":
             dx, dw = _divided(dx, ctx.denom), _divided(dw, ctx.denom)
-        return dx, dw, None, None, None
+        # None for dim, reduction, denom and (when given) structure.
+        return (dx, dw) + (None,) * (len(ctx.parents) - 2)
+
+
+def _existing_terms_loss(w, log_probs, structure, dim):
+    """-sum_c w_c log_probs_c over the terms that exist (structure_c != 0); the others are
+    exactly 0, also where log_probs is -inf (where a plain product gives 0 * -inf = NaN)."""
+    terms = np.multiply(w, log_probs, out=np.zeros_like(log_probs), where=structure != 0)
+    return -terms.sum(axis=dim)
 
 
 def _divided(grad, denom):

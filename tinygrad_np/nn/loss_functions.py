@@ -96,10 +96,12 @@ def _class_weight(op: str, weight: Any, classes: int, dtype: np.dtype) -> np.nda
 
 def _class_index_weights(op: str, input: Tensor, target: Any, weight: np.ndarray | None,
                          ignore_index: int, label_smoothing: float
-                         ) -> tuple[np.ndarray, float]:
-    """Per-class target weights W (the input's shape) for integer class targets, and the
-    mean's divisor: W = ((1 - eps) onehot(y) + eps / C) * w, zero where y == ignore_index;
-    divisor = sum of w[y] over the kept targets (their count without `weight`)."""
+                         ) -> tuple[np.ndarray, np.ndarray, float]:
+    """Per-class target weights W (the input's shape) for integer class targets, their
+    structure S and the mean's divisor: S = (1 - eps) onehot(y) + eps / C, zero where
+    y == ignore_index, and W = S * w; divisor = sum of w[y] over the kept targets (their count
+    without `weight`). S is nonzero at the terms w_c input_c that PyTorch forms: elsewhere the
+    term is exactly 0, even where the input is -inf (S is W itself when w is None)."""
     dim = _class_dim(op, input)
     shape, classes = input.shape, input.shape[dim]
     expected = shape[:dim] + shape[dim + 1:]
@@ -132,12 +134,16 @@ def _class_index_weights(op: str, input: Tensor, target: Any, weight: np.ndarray
     if weight is None and not label_smoothing:  # the common case: the one-hot rows as they are
         if not keep.all():
             onehot *= np.expand_dims(keep, dim)
-        return onehot, float(np.count_nonzero(keep))
-    per_class = np.ones(classes, dtype=dtype) if weight is None else weight
+        return onehot, onehot, float(np.count_nonzero(keep))
+    structure = onehot
+    if label_smoothing:
+        structure = (1 - label_smoothing) * onehot + label_smoothing / classes
+    if not keep.all():
+        structure *= np.expand_dims(keep, dim)
+    if weight is None:
+        return structure, structure, float(np.count_nonzero(keep))
     broadcast = (classes,) + (1,) * (input.ndim - dim - 1)
-    w = ((1 - label_smoothing) * onehot + label_smoothing / classes) * per_class.reshape(broadcast)
-    w *= np.expand_dims(keep, dim)
-    return w, float((per_class[safe] * keep).sum())
+    return structure * weight.reshape(broadcast), structure, float((weight[safe] * keep).sum())
 
 
 def _plain_class_indices(input: Tensor, target: Any, ignore_index: int) -> np.ndarray | None:
@@ -169,6 +175,11 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, ignore_index: int
     probabilities (float, the input's shape). `label_smoothing` eps mixes the target with the
     uniform distribution: (1 - eps) target + eps / C. `weight` rescales each class; with
     class indices the mean divides by the summed weights of the kept targets (as PyTorch).
+
+    A logit of -inf (a masked class) costs nothing where the class is not a class-index
+    target or the sample is ignored: the loss stays finite. Where it is a target (label
+    smoothing makes every class one, and so do probability targets) the loss is inf, or NaN
+    where its weight or probability is 0, as in PyTorch; the input's gradient stays finite.
     """
     op = "cross_entropy"
     _check_reduction(op, reduction)
@@ -197,23 +208,27 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, ignore_index: int
         if w is not None:
             target_w = target_w * w.reshape((classes,) + (1,) * (input.ndim - dim - 1))
         denom = float(input.numel() // classes) if classes else 0.0
-    else:
-        target_w, denom = _class_index_weights(op, input, target, w, ignore_index,
-                                               label_smoothing)
-    return fn.CrossEntropy.apply(input, target_w, dim, reduction, denom)
+        # PyTorch forms every term here: a zero probability at a -inf logit gives NaN.
+        return fn.CrossEntropy.apply(input, target_w, dim, reduction, denom)
+    target_w, structure, denom = _class_index_weights(op, input, target, w, ignore_index,
+                                                      label_smoothing)
+    return fn.CrossEntropy.apply(input, target_w, dim, reduction, denom, structure)
 
 
 def nll_loss(input: Any, target: Any, weight: Any = None, ignore_index: int = -100,
              reduction: str = "mean") -> Tensor:
     """-w[y] input[y] per sample, for log-probabilities `input` (e.g. from log_softmax) and
-    class-index targets y; the mean divides by the summed weights of the kept targets."""
+    class-index targets y; the mean divides by the summed weights of the kept targets. An
+    ignored sample and the other classes contribute exactly 0, whatever their input (-inf)."""
     op = "nll_loss"
     _check_reduction(op, reduction)
     input = as_input(input, op)
     dim = _class_dim(op, input)
     w = _class_weight(op, weight, input.shape[dim], input.dtype)
-    target_w, denom = _class_index_weights(op, input, target, w, ignore_index, 0.0)
-    return _reduce(-(input * target_w).sum(dim), reduction, denom)
+    target_w, structure, denom = _class_index_weights(op, input, target, w, ignore_index, 0.0)
+    # Only the targets' terms: the others are 0 even where the input is -inf (0 * -inf = NaN).
+    loss = -(input.where(structure != 0, 0) * target_w).sum(dim)
+    return _reduce(loss, reduction, denom)
 
 
 def binary_cross_entropy(input: Any, target: Any, weight: Any = None,
