@@ -10,7 +10,11 @@ from .module import Module
 
 
 class _ModuleSequence(Module):
-    """Modules registered under the names "0", "1", ...: indexing, slicing, len, iteration."""
+    """Modules registered under the names "0", "1", ...: indexing, slicing, len, iteration.
+
+    Every change goes through `add_module` or `_renumber`, which keep each entry's mirror in
+    the instance dict (see Module) in step, so `seq[i]` and `getattr(seq, "i")` agree.
+    """
 
     def __init__(self, modules: Iterable[Module] | None = None) -> None:
         super().__init__()
@@ -35,13 +39,17 @@ class _ModuleSequence(Module):
 
     def __delitem__(self, idx: int | slice) -> None:
         names = list(self._modules)
-        for name in names[idx] if isinstance(idx, slice) else [self._index(idx)]:
-            del self._modules[name]
+        doomed = set(names[idx] if isinstance(idx, slice) else [self._index(idx)])
         # Renumber so the names stay "0", "1", ... like PyTorch.
-        kept = list(self._modules.values())
-        self._modules.clear()
-        for i, m in enumerate(kept):
-            self._modules[str(i)] = m
+        self._renumber([m for name, m in self._modules.items() if name not in doomed])
+
+    def _renumber(self, modules: list[Module | None]) -> None:
+        """Replace every entry by `modules` under the names "0", "1", ..., mirrors included."""
+        registry = self._modules
+        for name in list(registry):
+            self._register(registry, name)
+        for i, m in enumerate(modules):
+            self._register(registry, str(i), m)
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -49,11 +57,15 @@ class _ModuleSequence(Module):
     def __iter__(self) -> Iterator[Any]:
         return iter(self._modules.values())
 
-    def append(self, module: Module) -> _ModuleSequence:
+    def _check_module(self, module: Any, method: str) -> None:
         if not isinstance(module, Module):
             raise TypeError(
-                f"{type(self).__name__}.append: expected a Module, got {type(module).__name__}."
+                f"{type(self).__name__}.{method}: expected a Module, got "
+                f"{type(module).__name__}."
             )
+
+    def append(self, module: Module) -> _ModuleSequence:
+        self._check_module(module, "append")
         self.add_module(str(len(self._modules)), module)
         return self
 
@@ -63,10 +75,10 @@ class _ModuleSequence(Module):
         return self
 
     def insert(self, index: int, module: Module) -> None:
+        self._check_module(module, "insert")  # before any change: a refusal changes nothing
         items = list(self._modules.values())
         items.insert(index, module)
-        self._modules.clear()
-        self.extend(items)
+        self._renumber(items)
 
 
 class Sequential(_ModuleSequence):
