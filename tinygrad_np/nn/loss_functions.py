@@ -159,11 +159,12 @@ def _plain_class_indices(input: Tensor, target: Any, ignore_index: int) -> np.nd
     classes = shape[1]
     if ignore_index in range(classes):  # a target may be ignored: the general path
         return None
-    indices = y.astype(np.intp)  # NumPy's index type: indexing with it needs no cast
-    # One reduction checks both bounds: viewed as unsigned, a negative index is a huge one.
-    if indices.view(np.uintp).max() >= classes:
+    try:
+        # One C call both copies the indices as intp (NumPy's index type: indexing with it
+        # needs no cast) and checks 0 <= y < C: half the cost of astype plus a max reduction.
+        return np.ravel_multi_index((y,), (classes,))
+    except ValueError:  # an index out of range
         return None
-    return indices
 
 
 def cross_entropy(input: Any, target: Any, weight: Any = None, ignore_index: int = -100,
