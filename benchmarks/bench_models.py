@@ -277,7 +277,7 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("--check", action="store_true")
     parser.add_argument("--smoke", action="store_true")
     parser.add_argument("--memory", action="store_true")
-    parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--rounds", type=int, default=25)
     parser.add_argument("--only", default="", help="run workloads whose name has this text")
     parser.add_argument("--markdown", action="store_true",
                         help="print only the finished markdown table (for docs/benchmarks.md)")
