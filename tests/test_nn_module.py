@@ -1,7 +1,9 @@
 """nn.Module, Parameter and the containers: registration, traversal, modes, state dicts, repr."""
 
 import copy
+import gc
 import re
+import weakref
 from collections import OrderedDict
 
 import numpy as np
@@ -593,18 +595,50 @@ def test_a_name_the_class_defines_is_registered_but_not_mirrored():
     assert [n for n, _ in net.named_parameters()] == ["head.weight", "head.bias"]
 
 
-def test_a_value_written_into_a_registry_directly_is_still_found():
+def test_writing_into_a_registry_directly_keeps_the_attribute_in_step():
     m = nn.Module()
-    lin, p, b = nn.Linear(2, 2), nn.Parameter(np.ones(1)), tg.zeros(1)
-    m._modules["lin"] = lin  # bypasses the mirror: found through __getattr__
+    lin, other, p, b = nn.Linear(2, 2), nn.Linear(2, 2), nn.Parameter(np.ones(1)), tg.zeros(1)
+    m._modules["lin"] = lin  # as some PyTorch code swaps layers
     m._parameters["p"] = p
     m._buffers["b"] = b
-    assert m.lin is lin and m.p is p and m.b is b
-    assert "lin" not in vars(m)
+    assert m.lin is lin and m.p is p and m.b is b and vars(m)["lin"] is lin
     assert [n for n, _ in m.named_parameters()] == ["p", "lin.weight", "lin.bias"]
-    # Assigning the ordinary way brings the mirror back in step.
-    m.lin = lin
-    assert m.__dict__["lin"] is lin
+    m._modules["lin"] = other  # replacing: the attribute follows
+    assert m.lin is other
+    del m._modules["lin"]
+    assert not hasattr(m, "lin") and "lin" not in vars(m)
+    assert m._parameters.pop("p") is p and not hasattr(m, "p")
+    assert m._parameters.pop("p", None) is None
+    with pytest.raises(KeyError):
+        m._parameters.pop("p")
+
+
+def test_every_registry_mutator_keeps_the_mirror():
+    m = nn.Module()
+    a, b, c = nn.Linear(1, 1), nn.Linear(1, 1), nn.Linear(1, 1)
+    m._modules.update(a=a, b=b)
+    assert m.a is a and m.b is b
+    m._modules |= {"c": c}
+    assert m.c is c
+    assert m._modules.setdefault("c", a) is c and m._modules.setdefault("d", a) is a
+    assert m.d is a
+    assert m._modules.popitem() == ("d", a) and not hasattr(m, "d")
+    m._modules.clear()
+    assert not any(hasattr(m, name) for name in "abcd") and list(m.parameters()) == []
+    with pytest.raises(KeyError):
+        m._modules.popitem()
+
+
+def test_a_model_is_freed_without_the_cycle_collector():
+    # The registries hold their module weakly: no reference cycle keeps a model's arrays.
+    gc.disable()
+    try:
+        model = nn.Sequential(nn.Linear(3, 3), nn.ReLU())
+        ref = weakref.ref(model)
+        del model
+        assert ref() is None
+    finally:
+        gc.enable()
 
 
 def test_running_module_init_again_drops_the_mirrors():

@@ -12,8 +12,8 @@ from .module import Module
 class _ModuleSequence(Module):
     """Modules registered under the names "0", "1", ...: indexing, slicing, len, iteration.
 
-    Every change goes through `add_module` or `_renumber`, which keep each entry's mirror in
-    the instance dict (see Module) in step, so `seq[i]` and `getattr(seq, "i")` agree.
+    The registry mirrors each entry as an attribute (see Module), so `seq[i]` and
+    `getattr(seq, "i")` agree.
     """
 
     def __init__(self, modules: Iterable[Module] | None = None) -> None:
@@ -44,12 +44,10 @@ class _ModuleSequence(Module):
         self._renumber([m for name, m in self._modules.items() if name not in doomed])
 
     def _renumber(self, modules: list[Module | None]) -> None:
-        """Replace every entry by `modules` under the names "0", "1", ..., mirrors included."""
-        registry = self._modules
-        for name in list(registry):
-            self._register(registry, name)
+        """Replace every entry by `modules` under the names "0", "1", ...."""
+        self._modules.clear()
         for i, m in enumerate(modules):
-            self._register(registry, str(i), m)
+            self._modules[str(i)] = m
 
     def __len__(self) -> int:
         return len(self._modules)

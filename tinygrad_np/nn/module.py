@@ -16,10 +16,11 @@ import numpy as np
 from ..autograd import no_grad
 from ..dtypes import check_can_require_grad, get_default_dtype, to_array
 from ..tensor import Tensor
+from .registry import Registry
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
-_ABSENT = object()  # Module._register without a value: remove the entry
+_ABSENT = object()
 
 
 class Parameter(Tensor):
@@ -56,29 +57,22 @@ class Module:
 
     The registries `_parameters`, `_buffers` and `_modules` (name -> value, in registration
     order) are the source of truth for `parameters()`, `state_dict()`, `repr` and the rest.
-    Each entry is also mirrored into the instance `__dict__`, so reading `self.fc1` is an
-    ordinary attribute lookup rather than a failed one followed by `__getattr__` (over ten
-    times dearer); hence `vars(module)` lists the registered values too. The registries are private,
-    as in PyTorch: change them through attribute assignment, `del`, `register_parameter`,
-    `register_buffer` and `add_module`, which keep the mirror in step. A value written into a
-    registry directly is still found by attribute access (through `__getattr__`) unless the
-    name is already mirrored, in which case the attribute keeps the old value until the name
-    is assigned again the ordinary way; likewise a direct `del` leaves the attribute behind.
+    Each mirrors its entries into the instance `__dict__` (see `Registry`), so reading
+    `self.fc1` is an ordinary attribute lookup; hence `vars(module)` lists them too.
     """
 
     training: bool
 
     def __init__(self) -> None:
         if "_parameters" in self.__dict__:  # run again (e.g. twice in a class hierarchy):
-            for registry in self._registries():  # the old entries go, so their mirrors too
-                for name in list(registry):
-                    self._register(registry, name)
+            for registry in self._registries():  # the old entries go, and their mirrors
+                registry.clear()
         # Set through object.__setattr__: our __setattr__ needs these dicts to exist.
         object.__setattr__(self, "training", True)
-        object.__setattr__(self, "_parameters", OrderedDict())
-        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_parameters", Registry(self))
+        object.__setattr__(self, "_buffers", Registry(self))
         object.__setattr__(self, "_non_persistent", set())
-        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_modules", Registry(self))
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(
@@ -93,26 +87,6 @@ class Module:
     def _registries(self) -> tuple[dict[str, Any], ...]:
         return self._parameters, self._buffers, self._modules
 
-    def _register(self, registry: dict[str, Any], name: str, value: Any = _ABSENT) -> None:
-        """The one writer of registry entries and of their mirror in the instance dict:
-        `registry[name] = value` and `self.__dict__[name]` the same object; without a value,
-        remove `name` from `registry` and, if it was there, its mirror.
-
-        The mirror lets `self.name` succeed at the first, ordinary lookup. A name the class
-        itself defines (a method, a class-level default, a property) is not mirrored, and any
-        instance value under it is dropped: the class attribute keeps winning the lookup, as
-        it did before there was a mirror (and as in PyTorch).
-        """
-        if value is _ABSENT:
-            if registry.pop(name, _ABSENT) is not _ABSENT:
-                self.__dict__.pop(name, None)
-            return
-        registry[name] = value
-        if hasattr(type(self), name):
-            self.__dict__.pop(name, None)
-        else:
-            self.__dict__[name] = value
-
     def __setattr__(self, name: str, value: Any) -> None:
         if "_parameters" not in self.__dict__:
             if isinstance(value, (Parameter, Module)):
@@ -125,10 +99,10 @@ class Module:
         params, buffers, modules = self._registries()
         if isinstance(value, Parameter):
             self._forget(name, keep=params)
-            self._register(params, name, value)
+            params[name] = value
         elif isinstance(value, Module):
             self._forget(name, keep=modules)
-            self._register(modules, name, value)
+            modules[name] = value
         elif name in params:
             if value is not None:
                 raise TypeError(
@@ -136,36 +110,37 @@ class Module:
                     "a Parameter; assign an nn.Parameter (or None), or update it in place "
                     "with .data / copy_() under no_grad()."
                 )
-            self._register(params, name, None)
+            params[name] = None
         elif name in modules:
             if value is not None:
                 raise TypeError(
                     f"cannot assign a {type(value).__name__} to {type(self).__name__}.{name}, "
                     "a sub-module; assign a Module (or None)."
                 )
-            self._register(modules, name, None)
+            modules[name] = None
         elif name in buffers:
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(
                     f"cannot assign a {type(value).__name__} to buffer "
                     f"{type(self).__name__}.{name}; assign a Tensor (or None)."
                 )
-            self._register(buffers, name, value)
+            buffers[name] = value
         else:
             object.__setattr__(self, name, value)
 
     def _forget(self, name: str, keep: dict[str, Any] | None = None) -> None:
         """Drop `name`, and its mirror, from every registry but `keep`, where the caller
-        registers it next (replacing a value there keeps its place in the order); that
-        `_register` also overwrites, or drops, a plain instance attribute of the same name."""
+        registers it next (replacing a value there keeps its place in the order, and the new
+        mirror replaces a plain instance attribute of the same name)."""
         for registry in self._registries():
-            if registry is not keep and name in registry:
-                self._register(registry, name)
+            if registry is not keep:
+                registry.pop(name, None)
         self._non_persistent.discard(name)
 
     def __getattr__(self, name: str) -> Any:
         # Only called when normal lookup fails, which a registered value's mirror in the
-        # instance dict prevents; this fallback finds a value written into a registry directly.
+        # instance dict prevents; a registry filled without mirroring (a copy's, before its
+        # instance dict is restored) is still read.
         for registry in ("_parameters", "_buffers", "_modules"):
             values = self.__dict__.get(registry)
             if values is not None and name in values:
@@ -205,7 +180,7 @@ class Module:
         if name not in self._parameters:
             self._check_name(name, "parameter")
         self._forget(name, keep=self._parameters)
-        self._register(self._parameters, name, param)
+        self._parameters[name] = param
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
         """Add state that is not trained (e.g. running statistics); it is in state_dict()
@@ -218,7 +193,7 @@ class Module:
         if name not in self._buffers:
             self._check_name(name, "buffer")
         self._forget(name, keep=self._buffers)
-        self._register(self._buffers, name, tensor)
+        self._buffers[name] = tensor
         if not persistent:
             self._non_persistent.add(name)
 
@@ -228,7 +203,7 @@ class Module:
         if name not in self._modules:
             self._check_name(name, "module")
         self._forget(name, keep=self._modules)
-        self._register(self._modules, name, module)
+        self._modules[name] = module
 
     register_module = add_module
 

@@ -1,0 +1,73 @@
+"""`Registry`: a module's parameters, buffers or sub-modules by name, mirrored as attributes."""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Iterable
+from typing import Any
+
+
+class Registry(dict):
+    """name -> value in registration order (a Module's `_parameters`, `_buffers` or
+    `_modules`), each entry mirrored into the module's instance dict: so `module.fc1` is an
+    ordinary attribute read, not a failed lookup followed by `Module.__getattr__` (over ten
+    times dearer). Every write goes through here, a direct `module._modules[name] = m` or
+    `del` included, so the mirror cannot go stale.
+
+    A name the module's class defines (a method, a class-level default, a property) is not
+    mirrored: the class attribute keeps winning the lookup, as in PyTorch. The module is held
+    by a weak reference, so a model is still freed as soon as the last reference goes.
+    """
+
+    __slots__ = ("_owner",)
+
+    def __init__(self, owner: Any, items: Iterable[tuple[str, Any]] = ()) -> None:
+        # `items` are not mirrored: they come with a copy whose instance dict comes along.
+        super().__init__(items)
+        self._owner = weakref.ref(owner)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return Registry, (self._owner(), list(self.items()))
+
+    def __setitem__(self, name: str, value: Any) -> None:
+        super().__setitem__(name, value)
+        owner = self._owner()
+        if hasattr(type(owner), name):
+            owner.__dict__.pop(name, None)
+        else:
+            owner.__dict__[name] = value
+
+    def __delitem__(self, name: str) -> None:
+        super().__delitem__(name)
+        self._owner().__dict__.pop(name, None)
+
+    # dict's own versions of these write without calling __setitem__ / __delitem__.
+    def pop(self, name: str, *default: Any) -> Any:
+        if name not in self:
+            return super().pop(name, *default)  # the default, or KeyError
+        value = self[name]
+        del self[name]
+        return value
+
+    def popitem(self) -> tuple[str, Any]:
+        if not self:
+            raise KeyError("popitem(): the registry is empty")
+        name = next(reversed(self))
+        return name, self.pop(name)
+
+    def clear(self) -> None:
+        for name in list(self):
+            del self[name]
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        for name, value in dict(*args, **kwargs).items():
+            self[name] = value
+
+    def __ior__(self, other: Any) -> Registry:
+        self.update(other)
+        return self
+
+    def setdefault(self, name: str, default: Any = None) -> Any:
+        if name not in self:
+            self[name] = default
+        return self[name]
