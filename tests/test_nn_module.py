@@ -629,6 +629,16 @@ def test_every_registry_mutator_keeps_the_mirror():
         m._modules.popitem()
 
 
+def test_a_registry_outliving_its_module_still_works():
+    model = nn.Sequential(nn.Linear(1, 1))
+    layers = model._modules
+    del model
+    assert layers._owner() is None  # freed: the registry held it weakly
+    layers["1"] = nn.ReLU()
+    del layers["0"]
+    assert list(layers) == ["1"] and list(copy.deepcopy(layers)) == ["1"]
+
+
 def test_a_model_is_freed_without_the_cycle_collector():
     # The registries hold their module weakly: no reference cycle keeps a model's arrays.
     gc.disable()

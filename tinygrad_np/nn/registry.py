@@ -7,6 +7,10 @@ from collections.abc import Iterable
 from typing import Any
 
 
+def _gone() -> None:
+    """The owner reference of a registry whose module is gone."""
+
+
 class Registry(dict):
     """name -> value in registration order (a Module's `_parameters`, `_buffers` or
     `_modules`), each entry mirrored into the module's instance dict: so `module.fc1` is an
@@ -24,7 +28,7 @@ class Registry(dict):
     def __init__(self, owner: Any, items: Iterable[tuple[str, Any]] = ()) -> None:
         # `items` are not mirrored: they come with a copy whose instance dict comes along.
         super().__init__(items)
-        self._owner = weakref.ref(owner)
+        self._owner = _gone if owner is None else weakref.ref(owner)
 
     def __reduce__(self) -> tuple[Any, ...]:
         return Registry, (self._owner(), list(self.items()))
@@ -32,6 +36,8 @@ class Registry(dict):
     def __setitem__(self, name: str, value: Any) -> None:
         super().__setitem__(name, value)
         owner = self._owner()
+        if owner is None:  # the module is gone (a registry kept beyond it): no mirror
+            return
         if hasattr(type(owner), name):
             owner.__dict__.pop(name, None)
         else:
@@ -39,7 +45,9 @@ class Registry(dict):
 
     def __delitem__(self, name: str) -> None:
         super().__delitem__(name)
-        self._owner().__dict__.pop(name, None)
+        owner = self._owner()
+        if owner is not None:
+            owner.__dict__.pop(name, None)
 
     # dict's own versions of these write without calling __setitem__ / __delitem__.
     def pop(self, name: str, *default: Any) -> Any:
