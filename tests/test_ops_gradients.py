@@ -451,6 +451,39 @@ def test_relu_and_abs_have_zero_subgradient_at_zero():
     np.testing.assert_array_equal(grad_of(tg.Tensor.abs, [-0.0]), [0])
 
 
+def _gradient_of_linear_map(f: Callable[[np.ndarray], float], shape: tuple) -> np.ndarray:
+    """The gradient of a function linear in its argument: its value at each basis array."""
+    basis = np.eye(int(np.prod(shape))).reshape((-1, *shape))
+    return np.array([f(e) for e in basis]).reshape(shape)
+
+
+@pytest.mark.parametrize("a_shape, b_shape", [((3, 4), (4, 5)), ((2, 3, 4), (4, 5)),
+                                              ((4,), (2, 4, 5)), ((2, 3, 4), (4,)), ((4,), (4,))])
+def test_matmul_through_sum_matches_the_closed_form(a_shape, b_shape):
+    # sum()'s backward hands matmul a stride-0 view (copied before BLAS).
+    rng = np.random.default_rng(3)
+    a_np, b_np = rng.standard_normal(a_shape), rng.standard_normal(b_shape)
+    a, b = f64(a_np), f64(b_np)
+    (a @ b).sum().backward()
+    expected_a = _gradient_of_linear_map(lambda e: np.matmul(e, b_np).sum(), a_shape)
+    expected_b = _gradient_of_linear_map(lambda e: np.matmul(a_np, e).sum(), b_shape)
+    np.testing.assert_allclose(a.grad.data, expected_a, rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(b.grad.data, expected_b, rtol=1e-13, atol=1e-13)
+
+
+@pytest.mark.parametrize("x_shape", [(3, 4), (2, 3, 4), (4,)])
+def test_linear_through_sum_matches_the_closed_form(x_shape):
+    rng = np.random.default_rng(4)
+    x_np, w_np, b_np = (rng.standard_normal(s) for s in (x_shape, (5, 4), (5,)))
+    x, w, b = f64(x_np), f64(w_np), f64(b_np)
+    tg.nn.functional.linear(x, w, b).sum().backward()
+    rows = int(np.prod(x_shape[:-1]))
+    np.testing.assert_allclose(x.grad.data, np.broadcast_to(w_np.sum(0), x_shape), rtol=1e-13)
+    np.testing.assert_allclose(
+        w.grad.data, _gradient_of_linear_map(lambda e: (x_np @ e.T).sum(), (5, 4)), rtol=1e-13)
+    np.testing.assert_array_equal(b.grad.data, np.full(5, float(rows)))
+
+
 def test_relu_passes_the_gradient_at_nan_like_pytorch():
     # PyTorch's threshold_backward zeroes the gradient only where out <= 0, so NaN passes it.
     np.testing.assert_array_equal(grad_of(tg.Tensor.relu, [np.nan, -0.0, 3.0]), [1, 0, 1])

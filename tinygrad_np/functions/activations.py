@@ -21,7 +21,11 @@ class ReLU(Function):
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
         # A mask of grad's own dtype: a mixed float * bool product costs more than the cast.
-        return grad * (np.asarray(out) != 0).astype(grad.dtype)
+        mask = (np.asarray(out) != 0).astype(grad.dtype)
+        if isinstance(grad, np.ndarray):  # on arrays: the mask is the result's buffer
+            mask *= grad
+            return mask
+        return grad * mask
 
 
 class Tanh(Function):

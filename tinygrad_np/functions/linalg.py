@@ -31,6 +31,7 @@ class MatMul(Function):
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
+        grad = _blas_ready(grad)
         if a.ndim == 1 and b.ndim == 1:  # dot product: a scalar out
             grad_a, grad_b = grad * b, grad * a
         elif a.ndim == 1:  # (k,) @ (..., k, m) -> (..., m)
@@ -40,7 +41,6 @@ class MatMul(Function):
             grad_a = grad[..., None] * b if need_a else None
             grad_b = (a.mT @ grad[..., None])[..., 0] if need_b else None
         else:
-            grad = _blas_ready(grad)
             grad_a = grad @ b.mT if need_a else None
             grad_b = a.mT @ grad if need_b else None
         return (grad_a if need_a else None), (grad_b if need_b else None)

@@ -42,10 +42,7 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input: Tensor) -> Tensor:
-        # From the registry, the source of truth: as cheap as the mirrored `self.weight` and
-        # `self.bias` (see Module), and right even after a direct write into `_parameters`.
-        params = self._parameters
-        return F.linear(input, params["weight"], params["bias"])
+        return F.linear(input, self.weight, self.bias)
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "

@@ -20,8 +20,6 @@ from .registry import Registry
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
-_ABSENT = object()
-
 
 class Parameter(Tensor):
     """A Tensor that a Module registers as trainable; requires grad by default.
@@ -137,16 +135,6 @@ class Module:
                 registry.pop(name, None)
         self._non_persistent.discard(name)
 
-    def __getattr__(self, name: str) -> Any:
-        # Only called when normal lookup fails, which a registered value's mirror in the
-        # instance dict prevents; a registry filled without mirroring (a copy's, before its
-        # instance dict is restored) is still read.
-        for registry in ("_parameters", "_buffers", "_modules"):
-            values = self.__dict__.get(registry)
-            if values is not None and name in values:
-                return values[name]
-        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
-
     def __delattr__(self, name: str) -> None:
         if any(name in r for r in self._registries()):
             self._forget(name)
@@ -166,9 +154,7 @@ class Module:
 
     def _is_plain_attribute(self, name: str) -> bool:
         """`name` is in the instance dict, and not as a registered value's mirror."""
-        value = self.__dict__.get(name, _ABSENT)
-        return value is not _ABSENT and not any(
-            r.get(name, _ABSENT) is value for r in self._registries())
+        return name in self.__dict__ and not any(name in r for r in self._registries())
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Add a Parameter (or None, a placeholder like a disabled bias) under `name`."""

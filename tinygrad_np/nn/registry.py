@@ -14,8 +14,8 @@ def _gone() -> None:
 class Registry(dict):
     """name -> value in registration order (a Module's `_parameters`, `_buffers` or
     `_modules`), each entry mirrored into the module's instance dict: so `module.fc1` is an
-    ordinary attribute read, not a failed lookup followed by `Module.__getattr__` (over ten
-    times dearer). Every write goes through here, a direct `module._modules[name] = m` or
+    ordinary attribute read, not a failed lookup followed by a search of the registries (over
+    ten times dearer). Every write goes through here, a direct `module._modules[name] = m` or
     `del` included, so the mirror cannot go stale.
 
     A name the module's class defines (a method, a class-level default, a property) is not
