@@ -197,13 +197,22 @@ def test_mse_second_derivatives(reduction):
     assert gradgradcheck(lambda t: F.mse_loss(const, t, reduction=reduction), (t,))
 
 
-@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
-def test_mse_mean_is_numpys_mean_exactly(dtype):
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64, np.longdouble])
+@pytest.mark.parametrize("shape", [(9, 7), (1,), (300, 7), (3, 1000)])  # incl. pairwise sums
+def test_mse_mean_is_numpys_mean_exactly(dtype, shape):
     rng = rng_of(17)
-    x = (rng.standard_normal((9, 7)) * 3).astype(dtype)
-    t = rng.standard_normal((9, 7)).astype(dtype)
+    x = (rng.standard_normal(shape) * 3).astype(dtype)
+    t = rng.standard_normal(shape).astype(dtype)
     loss = F.mse_loss(tg.tensor(x), tg.tensor(t))
     assert loss.dtype == dtype and loss.item() == np.square(x - t).mean()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 3000), st.sampled_from([np.float32, np.float64]), st.integers(0, 2**32))
+def test_mean_helper_is_numpys_mean_bit_for_bit(size, dtype, seed):
+    a = (np.random.default_rng(seed).standard_normal(size) * 10.0**(seed % 7 - 3)).astype(dtype)
+    ours = nn_ops._mean(a)
+    assert type(ours) is np.ndarray and ours.dtype == dtype and ours[()] == a.mean()
 
 
 def test_mse_gradient_is_two_residuals_over_n():

@@ -328,13 +328,14 @@ class BinaryCrossEntropyWithLogits(Function):
 
 
 def _mean(a):
-    """a.mean(), computed as NumPy computes it (the sum divided by the count, in float64 for a
-    float32 sum, cast back) but without its Python-level wrapper, which costs more than the
-    sum itself on a small array. float16 (summed in float32) and empty arrays (a warning)
-    take a.mean() itself."""
-    if a.dtype == np.float16 or not a.size:
+    """a.mean() as NumPy computes it for float32 and float64 (the sum divided by the count in
+    double precision, rounded to a's dtype), as a 0-d array. Without NumPy's Python-level
+    wrapper and its NumPy-scalar division, which on a small array cost twice the sum itself.
+    Other dtypes (float16 sums in float32, longdouble divides in its own precision) and empty
+    arrays (a warning) take a.mean() itself."""
+    if a.dtype.char not in "fd" or not a.size:
         return a.mean()
-    return a.dtype.type(a.sum() / np.intp(a.size))
+    return np.asarray(float(np.add.reduce(a, axis=None)) / a.size, a.dtype)
 
 
 class SquaredError(Function):
