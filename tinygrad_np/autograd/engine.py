@@ -133,12 +133,16 @@ def run_backward(
     owned: set[Any] = set()  # nodes whose gradient array we made: safe to add into in place
     with _GradMode(create_graph):
         _run(queue, leaves, grads, owned, retain_graph, create_graph, capture)
+    wrap = function.Tensor._wrap
     for leaf in leaves:
         g = grads.pop(leaf)
-        if capture is None:
+        if capture is not None:
+            if id(leaf) in capture:
+                capture[id(leaf)] = g
+        elif leaf.grad is None and leaf in owned:  # the common case: keep our own array
+            leaf.grad = wrap(g, None, False, [0])
+        else:
             _accumulate_leaf(leaf, g, leaf in owned, create_graph)
-        elif id(leaf) in capture:
-            capture[id(leaf)] = g
 
 
 def _run(queue: list[tuple[int, Context]], leaves: list[Any], grads: dict[Any, Any],

@@ -77,8 +77,11 @@ class Context:
         """Per forward argument, whether its gradient is wanted (known before forward runs,
         so forward may read it too, as in PyTorch)."""
         parents = self.parents
-        if len(parents) == 2:  # most ops' case, spelt out: a third of the general one's cost
+        # Most ops' cases spelt out: a third of the general expression's cost.
+        if len(parents) == 2:
             return (parents[0] is not None, parents[1] is not None)
+        if len(parents) == 3:
+            return (parents[0] is not None, parents[1] is not None, parents[2] is not None)
         return tuple([p is not None for p in parents])
 
     @property
