@@ -10,7 +10,7 @@ import numpy as np
 
 from . import function
 from .function import _OUTPUT, _RELEASED, Context, _check_finite, _user_frame
-from .grad_mode import _GradMode, state
+from .grad_mode import enter_grad_mode, exit_grad_mode, state
 
 
 def sum_to_shape(grad: Any, shape: tuple[int, ...]) -> Any:
@@ -131,8 +131,11 @@ def run_backward(
         else:
             leaves.append(node)
     owned: set[Any] = set()  # nodes whose gradient array we made: safe to add into in place
-    with _GradMode(create_graph):
+    restore = enter_grad_mode(create_graph)
+    try:
         _run(queue, leaves, grads, owned, retain_graph, create_graph, capture)
+    finally:
+        exit_grad_mode(*restore)
     wrap = function.Tensor._wrap
     for leaf in leaves:
         g = grads.pop(leaf)

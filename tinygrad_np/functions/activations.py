@@ -6,6 +6,10 @@ import numpy as np
 
 from ..autograd.function import Function
 
+# A 0-d zero per float dtype: NumPy compares with (or takes the maximum against) an operand of
+# the array's own dtype faster than with the Python int 0, whose dtype it must first resolve.
+_ZEROS = {np.dtype(t): np.zeros((), t) for t in (np.float16, np.float32, np.float64)}
+
 
 class ReLU(Function):
     """relu(x) = max(x, 0); relu'(0) = 0 like PyTorch, so the gradient flows where out != 0
@@ -13,15 +17,15 @@ class ReLU(Function):
 
     @staticmethod
     def forward(ctx, x):
-        out = np.maximum(x, 0)
+        out = np.maximum(x, _ZEROS.get(x.dtype, 0))
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        (out,) = ctx.saved_tensors
+        out = np.asarray(ctx.saved_tensors[0])
         # A mask of grad's own dtype: a mixed float * bool product costs more than the cast.
-        mask = (np.asarray(out) != 0).astype(grad.dtype)
+        mask = (out != _ZEROS.get(out.dtype, 0)).astype(grad.dtype)
         if isinstance(grad, np.ndarray):  # on arrays: the mask is the result's buffer
             mask *= grad
             return mask
@@ -51,8 +55,9 @@ class Sigmoid(Function):
         # 1 / (1 + e^-x) is accurate for every x: where e^-x overflows (x < -88 in float32)
         # the result is 1/inf = 0, the correctly rounded value; only the warning is spurious.
         # One buffer, updated in place (logaddexp, the usual workaround, is ~10x slower).
-        # (`out` is allocated up front: a ufunc returns a 0-d result as a scalar, not a buffer.)
-        out = np.empty(x.shape, np.result_type(x, 1.0))
+        # (`out` is allocated up front: a ufunc returns a 0-d result as a scalar, not a buffer.
+        # Integers give a float result; np.result_type alone costs more than the allocation.)
+        out = np.empty(x.shape, x.dtype if x.dtype.kind == "f" else np.result_type(x, 1.0))
         with np.errstate(over="ignore"):
             np.exp(np.negative(x, out=out), out=out)
         out += 1
