@@ -133,6 +133,29 @@ def test_changes_the_backward_does_not_depend_on_are_allowed() -> None:
     np.testing.assert_array_equal(x.data, 0.0)
 
 
+def test_an_input_no_wanted_gradient_reads_may_change_as_in_pytorch() -> None:
+    # Mul and Div save an input only for the other input's gradient (PyTorch's MulBackward0
+    # and DivBackward0 do the same): with a constant c, x * c and x / c need c, not x.
+    x = _x()
+    c = _c()
+    h = x * 1.0  # a non-leaf, free to change in place under no_grad
+    loss = (h * c).sum() + (h / c).sum() + (h * 3.0).sum() + (4.0 / c * h).sum()
+    with tg.no_grad():
+        h.add_(100.0)
+    loss.backward()
+    np.testing.assert_allclose(x.grad.data, _c().data + 1 / _c().data + 3.0 + 4.0 / _c().data,
+                               rtol=1e-15)
+    # When both inputs need gradients each is saved, and each change is caught.
+    for changed in ("x", "w"):
+        a, w = _x(), tg.Tensor(_c().data, requires_grad=True)
+        a2 = a * 1.0
+        loss = (a2 * w).sum() + (a2 / w).sum()
+        with tg.no_grad():
+            (a2 if changed == "x" else w).add_(1.0)
+        with pytest.raises(RuntimeError, match=STALE.format(op="(Mul|Div)")):
+            loss.backward()
+
+
 def test_augmented_assignment_on_a_graph_tensor_rebinds_instead_of_corrupting() -> None:
     x = _x()
     h = x * 2.0
