@@ -162,6 +162,41 @@ def test_averaging_integers_is_refused_like_pytorch(op):
     assert getattr(tg.tensor([1, 2, 3]).float(), op)().item() == {"mean": 2, "var": 1, "std": 1}[op]
 
 
+FLOAT_MATH = {"exp": np.exp, "log": np.log, "sqrt": np.sqrt, "sin": np.sin, "cos": np.cos,
+              "tanh": np.tanh, "sigmoid": lambda a: 1 / (1 + np.exp(-a)),
+              "logsumexp": lambda a: np.log(np.exp(a).sum())}
+
+
+@pytest.mark.parametrize("op", FLOAT_MATH)
+@pytest.mark.parametrize("values", [[1, 2, 3], [True, False, True]], ids=["int64", "bool"])
+def test_float_math_of_integers_and_bools_gives_the_default_float_dtype(op, values):
+    x = tg.tensor(values)
+    with np.errstate(divide="ignore"):  # log(False) = -inf
+        expected = FLOAT_MATH[op](np.array(values, np.float32))
+        out = getattr(x, op)()
+    assert out.dtype == np.float32  # NumPy alone gives float64 (float16 for bool)
+    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-6)
+    try:
+        tg.set_default_dtype(np.float64)
+        with np.errstate(divide="ignore"):
+            assert getattr(x, op)().dtype == np.float64
+    finally:
+        tg.set_default_dtype(np.float32)
+
+
+@pytest.mark.parametrize("op", ["softmax", "log_softmax"])
+def test_softmax_of_integers_is_refused_like_pytorch(op):
+    with pytest.raises(RuntimeError, match=rf"{op}\(\): input dtype int64 .*x\.float\(\)"):
+        getattr(tg.tensor([1, 2, 3]), op)(0)
+
+
+def test_sign_and_abs_of_bools_follow_pytorch():
+    b = tg.tensor([True, False])
+    assert b.sign().dtype == np.bool_ and b.sign().tolist() == [True, False]
+    with pytest.raises(TypeError, match=r"abs\(\): not defined for bool tensors.*x\.long\(\)"):
+        b.abs()
+
+
 def test_float64_leaf_times_float32_tensor_gets_float64_grad():
     a = f64(2.0)  # 0-d float64 parameter in a float32 computation
     x = tg.tensor([1.0, 3.0], requires_grad=True)

@@ -301,28 +301,31 @@ class Tensor:
 
     # ---- elementwise math -----------------------------------------------------------------
     def exp(self) -> Tensor:
-        return fn.Exp.apply(self)
+        return fn.Exp.apply(_floating(self))
 
     def log(self) -> Tensor:
-        return fn.Log.apply(self)
+        return fn.Log.apply(_floating(self))
 
     def sqrt(self) -> Tensor:
-        return fn.Sqrt.apply(self)
+        return fn.Sqrt.apply(_floating(self))
 
     def abs(self) -> Tensor:
+        if self._data.dtype.kind == "b":
+            raise TypeError("abs(): not defined for bool tensors (as in PyTorch); convert "
+                            "first, e.g. x.long().")
         return fn.Abs.apply(self)
 
     def sin(self) -> Tensor:
-        return fn.Sin.apply(self)
+        return fn.Sin.apply(_floating(self))
 
     def cos(self) -> Tensor:
-        return fn.Cos.apply(self)
+        return fn.Cos.apply(_floating(self))
 
     def tanh(self) -> Tensor:
-        return fn.Tanh.apply(self)
+        return fn.Tanh.apply(_floating(self))
 
     def sigmoid(self) -> Tensor:
-        return fn.Sigmoid.apply(self)
+        return fn.Sigmoid.apply(_floating(self))
 
     def relu(self) -> Tensor:
         return fn.ReLU.apply(self)
@@ -332,7 +335,10 @@ class Tensor:
 
     def sign(self) -> Tensor:
         """Not differentiable (its derivative is 0 almost everywhere)."""
-        return Tensor._wrap(np.sign(self._data), None, False, [0])
+        data = self._data
+        # NumPy has no sign for bool; PyTorch's is the identity.
+        return Tensor._wrap(data.copy() if data.dtype.kind == "b" else np.sign(data), None,
+                            False, [0])
 
     def clamp(self, min: Any = None, max: Any = None) -> Tensor:
         if min is None and max is None:
@@ -358,7 +364,7 @@ class Tensor:
 
     # ---- reductions -----------------------------------------------------------------------
     def _check_floating(self, op: str) -> None:
-        """PyTorch refuses to average integers rather than guess the result's dtype."""
+        """PyTorch refuses integers here (averages, softmax) rather than guess a dtype."""
         if self._data.dtype.kind not in "fc":
             raise RuntimeError(
                 f"{op}(): input dtype {self._data.dtype} is not floating point, so the result's "
@@ -495,7 +501,7 @@ class Tensor:
     def logsumexp(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
                   keepdims: bool | None = None) -> Tensor:
         keep = keepdim if keepdims is None else keepdims
-        return fn.LogSumExp.apply(self, self._dims(dim, axis, "logsumexp"), keep)
+        return fn.LogSumExp.apply(_floating(self), self._dims(dim, axis, "logsumexp"), keep)
 
     def prod(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
              keepdims: bool | None = None) -> Tensor:
@@ -504,6 +510,7 @@ class Tensor:
 
     def softmax(self, dim: int = -1) -> Tensor:
         """exp(x) / sum(exp(x)) along `dim`, computed stably (finite at logits of 1e4)."""
+        self._check_floating("softmax")
         if self._data.ndim == 0:
             return self.reshape(1).softmax(0).reshape(())
         d = self._dim(dim, "softmax")
@@ -511,6 +518,7 @@ class Tensor:
 
     def log_softmax(self, dim: int = -1) -> Tensor:
         """x - logsumexp(x) along `dim`, computed stably."""
+        self._check_floating("log_softmax")
         if self._data.ndim == 0:
             return self.reshape(1).log_softmax(0).reshape(())
         d = self._dim(dim, "log_softmax")
@@ -722,6 +730,12 @@ class Tensor:
         elif self._requires_grad:
             extras += ", requires_grad=True"
         return f"tensor({body}{extras})"
+
+
+def _floating(t: Tensor) -> Tensor:
+    """`t` for a float-valued function (exp, log, tanh, ...): integer and bool tensors become
+    the default float dtype, as in PyTorch (NumPy would give float64, or float16 for bool)."""
+    return t if t._data.dtype.kind in "fc" else t.astype(get_default_dtype())
 
 
 def _binary(function: Any, t: Tensor, other: Any, reverse: bool = False) -> Tensor:
