@@ -52,8 +52,9 @@ class Sigmoid(Function):
 
     @staticmethod
     def forward(ctx, x):
-        # 1 / (1 + e^-x) is accurate for every x: where e^-x overflows (x < -88 in float32)
-        # the result is 1/inf = 0, the correctly rounded value; only the warning is spurious.
+        # 1 / (1 + e^-x) is accurate for every x: where e^-x overflows (x < -88 in float32,
+        # -709 in float64) the result is 1/inf = 0, where the true value is below the smallest
+        # normal number (a subnormal at most); only the warning is spurious.
         # One buffer, updated in place (logaddexp, the usual workaround, is ~10x slower).
         # (`out` is allocated up front: a ufunc returns a 0-d result as a scalar, not a buffer.
         # Integers give a float result; np.result_type alone costs more than the allocation.)
