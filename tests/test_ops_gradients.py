@@ -314,6 +314,11 @@ BINARY = [
        lambda a: np.array([1.0, -2.0]) + a[..., None], unary()),
     Op("ndarray_div", lambda x: np.array([1.0, -2.0]) / x.unsqueeze(-1),
        lambda a: np.array([1.0, -2.0]) / a[..., None], unary("nonzero")),
+    # A constant operand of Mul and Div (a Tensor or an array, broadcast): only it is saved.
+    Op("mul_constant_tensor", lambda x: tg.tensor(np.array([1.5, -2.0])) * x.unsqueeze(-1),
+       lambda a: np.array([1.5, -2.0]) * a[..., None], unary()),
+    Op("div_by_ndarray", lambda x: x.unsqueeze(-1) / np.array([1.5, -2.0]),
+       lambda a: a[..., None] / np.array([1.5, -2.0]), unary()),
 ]
 
 REDUCTIONS = [

@@ -754,7 +754,7 @@ def _true_divide(t: Tensor, other: Any, reverse: bool = False) -> Tensor:
     """`t / other` (or `other / t`). Integer and bool operands divide in the default float
     dtype, as in PyTorch (NumPy would give float64); a float operand decides as usual."""
     if t._data.dtype.kind in "iub" and np.asarray(_array(other)).dtype.kind in "iub":
-        t = t.astype(get_default_dtype())
+        t = _floating(t)
     return _binary(fn.Div, t, other, reverse)
 
 

@@ -136,16 +136,25 @@ def run_backward(
         _run(queue, leaves, grads, owned, retain_graph, create_graph, capture)
     finally:
         exit_grad_mode(*restore)
-    wrap = function.Tensor._wrap
+    tensor = function.Tensor
+    wrap = tensor._wrap
     for leaf in leaves:
         g = grads.pop(leaf)
         if capture is not None:
             if id(leaf) in capture:
                 capture[id(leaf)] = g
-        elif leaf.grad is None and leaf in owned:  # the common case: keep our own array
-            leaf.grad = wrap(g, None, False, [0])
+            continue
+        old = leaf.grad
+        if old is None and leaf in owned:  # the common case (every step after zero_grad)
+            leaf.grad = wrap(g, None, False, [0])  # an array we made: it may keep it
+        elif isinstance(g, tensor):  # create_graph: the sum is recorded
+            leaf.grad = g if old is None else old + g
+        elif old is None:
+            leaf.grad = wrap(g.copy(), None, False, [0])
+        elif create_graph or old.requires_grad or not old._data.flags.writeable:
+            leaf.grad = old + g  # never write into a graph's tensor or a read-only array
         else:
-            _accumulate_leaf(leaf, g, leaf in owned, create_graph)
+            old._data += g
 
 
 def _run(queue: list[tuple[int, Context]], leaves: list[Any], grads: dict[Any, Any],
@@ -266,19 +275,6 @@ def _add_grads(existing: Any, g: Any, create_graph: bool) -> Any:
     if create_graph or isinstance(g, tensor):
         return existing + g
     return tensor._wrap(existing._data + g, None, False, [0])
-
-
-def _accumulate_leaf(leaf: Any, g: Any, fresh: bool, create_graph: bool) -> None:
-    tensor = function.Tensor
-    if isinstance(g, tensor):
-        leaf.grad = g if leaf.grad is None else leaf.grad + g
-        return
-    if leaf.grad is None:
-        leaf.grad = tensor._wrap(g if fresh else g.copy(), None, False, [0])
-    elif create_graph or leaf.grad.requires_grad or not leaf.grad._data.flags.writeable:
-        leaf.grad = leaf.grad + g
-    else:
-        leaf.grad._data += g
 
 
 def _check_anomaly_backward(ctx: Context, grad: Any) -> None:
