@@ -238,12 +238,14 @@ def _run(queue: list[tuple[int, Context]], leaves: list[Any], grads: dict[Any, A
                 ctx.saved_tensors = ctx.saved_sources = ()
                 ctx.saved_versions = _RELEASED
                 attributes.clear()
-        # Next, the newest node with a gradient pending (pushing `first` and popping at once
-        # is cheaper than both, and in a chain it comes straight back).
-        if first is not None:
+        # Next, the newest node with a gradient pending: in a chain that is `first`, which
+        # then needs no trip through the heap.
+        if first is None:
+            ctx = heappop(queue)[1] if queue else None
+        elif queue and queue[0][0] < -first.sequence_nr:
             ctx = heappushpop(queue, (-first.sequence_nr, first))[1]
         else:
-            ctx = heappop(queue)[1] if queue else None
+            ctx = first
 
 
 def _fit(grad: Any, shape: tuple[int, ...], dtype: np.dtype, ctx: Context) -> Any:
