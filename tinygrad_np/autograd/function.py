@@ -59,18 +59,13 @@ class Context:
     it, so the engine runs backward newest first, as PyTorch does. `saved_sources` and
     `saved_versions` say where each saved array came from and which version it had.
     A custom op's own attributes go to `__dict__`. The backward that uses a node frees what
-    it saved and its attributes (unless retain_graph).
+    it saved and its attributes (unless retain_graph). Built by `Function.apply`, which sets
+    the fields (a constructor would cost a Python call per op).
     """
 
     __slots__ = ("function", "parents", "sequence_nr", "out_shape", "out_dtype", "retained",
                  "saved_tensors", "saved_sources", "saved_versions", "__dict__")
     trace = None  # where the op was created, recorded under detect_anomaly
-
-    def __init__(self, function: type[Function], parents: Any = ()) -> None:
-        self.function = function
-        self.parents = parents
-        self.retained = None
-        self.saved_tensors = self.saved_sources = self.saved_versions = ()
 
     @property
     def needs_input_grad(self) -> tuple[bool, ...]:
@@ -125,7 +120,10 @@ class Function:
         for a in args:
             if isinstance(a, Tensor):
                 return cls.apply(*args)
-        return cls.forward(Context(cls), *args)
+        ctx = Context()  # unrecorded: no input needs a gradient
+        ctx.function, ctx.retained, ctx.saved_tensors = cls, None, ()
+        ctx.parents = (None,) * len(args)
+        return cls.forward(ctx, *args)
 
     @classmethod
     def apply(cls, *args: Any) -> Any:
@@ -147,7 +145,7 @@ class Function:
             else:
                 arrays.append(a)
             parents.append(None)
-        ctx = _new(Context)
+        ctx = Context()
         ctx.function = cls
         ctx.retained = None
         ctx.saved_tensors = ()
