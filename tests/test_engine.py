@@ -49,6 +49,22 @@ def test_second_backward_through_freed_graph_raises_clearly():
         y.backward()
 
 
+def test_a_graph_that_saved_nothing_backwards_again_like_pytorch():
+    # Sum, reshape, transpose, add and indexing keep only shapes and indices: nothing is freed,
+    # so PyTorch lets a second backward through them accumulate again; so do we.
+    x = tg.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    y = ((x.T.reshape(6) + 1.0)[1:] - x.sum()).sum()
+    y.backward()
+    y.backward()
+    # x.T.reshape(6)[1:] drops x[0, 0]; 5 elements minus x.sum() each: -5 or -4, twice.
+    np.testing.assert_array_equal(x.grad.data, 2 * (np.array([[0, 1, 1], [1, 1, 1]]) - 5.0))
+    # Behind a node that saved something, the second backward still raises.
+    z = (x * x).sum() + x.sum()
+    z.backward()
+    with pytest.raises(RuntimeError, match="MulBackward: trying to backward.*second time"):
+        z.backward()
+
+
 def test_retain_graph_allows_a_second_backward():
     x = tg.tensor(np.array([1.0, 2.0]), requires_grad=True)
     y = (x * x).sum()

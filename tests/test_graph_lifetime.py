@@ -50,6 +50,7 @@ def _build(x: tg.Tensor, w: tg.Tensor) -> tg.Tensor:
     h = (x @ w).tanh()
     h = h.exp() * h.sigmoid() + h.abs()
     h = h.log_softmax(1)[:, :2].maximum(h[:, 1:])
+    h = tg.where(h > -1.2, h, h.clamp(-1.5, 0.5))  # two more ops whose masks are saved
     return (h * h).mean()
 
 

@@ -232,12 +232,12 @@ def _run(queue: list[tuple[int, Context]], leaves: list[Any], grads: dict[Any, A
                 grads[parent] = total = pending + pg
                 if type(total) is ndarray:  # (not a Tensor, nor the scalar 0-d arrays sum to)
                     owned.add(parent)
-        if not retain_graph:
-            attributes = ctx.__dict__  # a custom op's own, e.g. masks: freed with the rest
-            if saved or attributes:
-                ctx.saved_tensors = ctx.saved_sources = ()
-                ctx.saved_versions = _RELEASED
-                attributes.clear()
+        if saved and not retain_graph:
+            # Free what the node saved, and its attributes with it. A node that saved nothing
+            # (a sum, a reshape) stays usable, as in PyTorch: y = x.sum(); y.backward() twice.
+            ctx.saved_tensors = ctx.saved_sources = ()
+            ctx.saved_versions = _RELEASED
+            ctx.__dict__.clear()
         # Next, the newest node with a gradient pending: in a chain that is `first`, which
         # then needs no trip through the heap.
         if first is None:

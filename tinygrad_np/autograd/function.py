@@ -21,8 +21,9 @@ input's shape or of the output's shape; the engine sums broadcast dimensions awa
 During an ordinary backward the gradients and saved values are NumPy arrays. Under
 ``create_graph=True`` they are Tensors, and the same backward code records a graph, because
 Tensor implements NumPy's ufunc and array-function protocols. For that to be exact, save only
-inputs and outputs with `save_for_backward`; anything else a backward reads (masks, indices,
-shapes) is a constant and goes on `ctx` as an attribute.
+inputs, outputs and constants (such as masks) with `save_for_backward`: a saved array that is
+neither an input's nor the output is a constant there. Small non-array facts a backward reads
+(shapes, dims, flags) go on `ctx` as attributes.
 """
 
 from __future__ import annotations
@@ -59,8 +60,9 @@ class Context:
     it, so the engine runs backward newest first, as PyTorch does. `saved_sources` and
     `saved_versions` say where each saved array came from and which version it had.
     A custom op's own attributes go to `__dict__`. The backward that uses a node frees what
-    it saved and its attributes (unless retain_graph). Built by `Function.apply`, which sets
-    the fields (a constructor would cost a Python call per op).
+    it saved and, with it, its attributes (unless retain_graph); a node that saved nothing
+    keeps its attributes and may run backward again, as in PyTorch. Built by
+    `Function.apply`, which sets the fields (a constructor would cost a Python call per op).
     """
 
     __slots__ = ("function", "parents", "sequence_nr", "out_shape", "out_dtype", "retained",

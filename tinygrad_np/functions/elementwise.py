@@ -152,12 +152,13 @@ class Abs(Function):
 
     @staticmethod
     def forward(ctx, a):
-        ctx.sign = np.sign(a)
+        ctx.save_for_backward(np.sign(a))  # a constant mask, freed by backward
         return np.abs(a)
 
     @staticmethod
     def backward(ctx, grad):
-        return grad * ctx.sign
+        (sign,) = ctx.saved_tensors
+        return grad * sign
 
 
 class Sin(Function):
@@ -195,13 +196,13 @@ class _Extremum(Function):
         op = ctx.function
         out = op.select(a, b)
         # The share of the gradient that goes to `a`: 1 where a wins, 1/2 on a tie, else 0.
-        ctx.share_a = (op.a_wins(a, b) + 0.5 * (a == b)).astype(out.dtype)
+        ctx.save_for_backward((op.a_wins(a, b) + 0.5 * (a == b)).astype(out.dtype))
         return out
 
     @staticmethod
     def backward(ctx, grad):
         need_a, need_b = ctx.needs_input_grad
-        share_a = ctx.share_a
+        (share_a,) = ctx.saved_tensors
         return (grad * share_a if need_a else None), (grad * (1 - share_a) if need_b else None)
 
 
@@ -222,15 +223,16 @@ class Clamp(Function):
 
     @staticmethod
     def forward(ctx, a, lo, hi):
-        ctx.below = a < lo if lo is not None else np.False_
-        ctx.above = a > hi if hi is not None else np.False_
-        ctx.lo, ctx.hi = lo, hi
+        ctx.save_for_backward(a < lo if lo is not None else np.False_,
+                              a > hi if hi is not None else np.False_)
+        ctx.lo, ctx.hi = lo, hi  # where the bounds cross is a constant too
         return np.clip(a, lo, hi)
 
     @staticmethod
     def backward(ctx, grad):
         _, need_lo, need_hi = ctx.needs_input_grad
-        below, above, lo, hi = ctx.below, ctx.above, ctx.lo, ctx.hi
+        below, above = ctx.saved_tensors
+        lo, hi = ctx.lo, ctx.hi
         grad_lo = grad_hi = None
         if need_lo:
             grad_lo = grad * (below if hi is None else below & (np.less(lo, hi)))
@@ -244,13 +246,13 @@ class Where(Function):
 
     @staticmethod
     def forward(ctx, cond, a, b):
-        ctx.cond = cond
+        ctx.save_for_backward(cond)
         return np.where(cond, a, b)
 
     @staticmethod
     def backward(ctx, grad):
         _, need_a, need_b = ctx.needs_input_grad
-        cond = ctx.cond
+        (cond,) = ctx.saved_tensors
         return (
             None,
             np.where(cond, grad, 0) if need_a else None,
