@@ -163,7 +163,11 @@ class Function:
         if type(data) is not ndarray:
             # NumPy reductions return scalars; the graph holds arrays (and so must the saved ones).
             scalar, data = data, np.asarray(data)
-            ctx.saved_tensors = tuple(data if s is scalar else s for s in ctx.saved_tensors)
+            saved = ctx.saved_tensors
+            for s in saved:  # (a loop, not a generator: a loss's apply runs every step)
+                if s is scalar:
+                    ctx.saved_tensors = tuple([data if s is scalar else s for s in saved])
+                    break
 
         out = _new(tensor)
         out._data = data
