@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import platform
 import statistics
 import time
 from collections.abc import Callable
@@ -37,9 +38,42 @@ def interleaved_medians(impls: dict[str, Callable[[], object]], rounds: int,
     return {name: statistics.median(s) for name, s in samples.items()}
 
 
-def markdown_table(title: str, medians: dict[str, float], baseline: str) -> str:
-    base = medians[baseline]
-    lines = [f"| {title} | median | vs {baseline} |", "|---|---:|---:|"]
-    for name, t in medians.items():
-        lines.append(f"| {name} | {t * 1e3:.3f} ms | {t / base:.2f}x |")
-    return "\n".join(lines)
+BASELINE = "numpy (hand-written)"
+
+
+def machine_line(torch) -> str:
+    """The machine, interpreter and libraries a table was measured with."""
+    import numpy as np  # (after the BLAS thread count is pinned)
+
+    return (f"Machine: {_cpu_name()} ({os.cpu_count()} cores), {platform.system()}, "
+            f"{platform.python_implementation()} {platform.python_version()}, "
+            f"NumPy {np.__version__}, BLAS threads {THREADS}"
+            + (f", PyTorch {torch.__version__}" if torch else ""))
+
+
+def _cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def ratio_header(torch) -> list[str]:
+    """The head of a table of `ratio_row`s."""
+    head = "| workload | dtype | numpy | tinygrad_np | ratio |"
+    rule = "|---|---|---:|---:|---:|"
+    return [head + " torch | ratio |", rule + "---:|---:|"] if torch else [head, rule]
+
+
+def ratio_row(workload: str, dtype: str, medians: dict[str, float]) -> str:
+    """One workload's medians (from `interleaved_medians`) and their ratios to NumPy's."""
+    base = medians[BASELINE]
+    row = f"| {workload} | {dtype} | {base * 1e3:.3f} ms |"
+    for name in ("tinygrad_np", "torch (eager)"):
+        if name in medians:
+            row += f" {medians[name] * 1e3:.3f} ms | {medians[name] / base:.2f}x |"
+    return row

@@ -3,15 +3,17 @@ hand-written NumPy doing the same math (and PyTorch when installed).
 
     python benchmarks/bench_core.py            # full run
     python benchmarks/bench_core.py --smoke    # a few rounds, for the test suite
+
+`bench_models.py --markdown` appends these rows to docs/benchmarks.md.
 """
 
 from __future__ import annotations
 
 import argparse
-import platform
 
 # _timing pins the BLAS thread count, so it must load before NumPy does.
-from _timing import THREADS, interleaved_medians, markdown_table, try_import_torch
+from _timing import (BASELINE, interleaved_medians, machine_line, ratio_header, ratio_row,
+                     try_import_torch)
 
 # isort: split
 
@@ -74,31 +76,37 @@ def matmul_autodiff(a, b) -> None:
     (a @ b).sum().backward()
 
 
-def run(rounds: int, repeat: int, dtype: type) -> str:
-    torch = try_import_torch()
+def core_benchmarks(dtype: type, torch) -> list[tuple[str, dict, int]]:
+    """(workload, implementations, calls per timing) for the chain and the matmul in `dtype`;
+    the chain's gradient is checked against the hand-written one first."""
     x0 = np.linspace(-1, 1, 4).astype(dtype)
     np.testing.assert_allclose(np.asarray(chain_autodiff(tg.tensor(x0, requires_grad=True))),
                                chain_numpy(x0), rtol=1e-5)
-    impls = {"numpy (hand-written)": lambda: chain_numpy(x0),
+    chain = {BASELINE: lambda: chain_numpy(x0),
              "tinygrad_np": lambda: chain_autodiff(tg.tensor(x0, requires_grad=True))}
     if torch is not None:
-        impls["torch (eager)"] = lambda: chain_autodiff(torch.tensor(x0, requires_grad=True))
-    out = [markdown_table(f"1,000-op chain on (4,) {np.dtype(dtype).name}, fwd+bwd",
-                          interleaved_medians(impls, rounds, repeat), "numpy (hand-written)")]
+        chain["torch (eager)"] = lambda: chain_autodiff(torch.tensor(x0, requires_grad=True))
 
     rng = np.random.default_rng(0)
     a0, b0 = (rng.standard_normal((256, 256)).astype(dtype) for _ in range(2))
     ta, tb = tg.tensor(a0, requires_grad=True), tg.tensor(b0, requires_grad=True)
-    impls = {"numpy (hand-written)": lambda: matmul_numpy(a0, b0),
-             "tinygrad_np": lambda: matmul_autodiff(ta, tb)}
+    matmul = {BASELINE: lambda: matmul_numpy(a0, b0),
+              "tinygrad_np": lambda: matmul_autodiff(ta, tb)}
     if torch is not None:
         pa, pb = (torch.tensor(v, requires_grad=True) for v in (a0, b0))
-        impls["torch (eager)"] = lambda: matmul_autodiff(pa, pb)
-    out.append(markdown_table(f"256x256 matmul {np.dtype(dtype).name}, fwd+bwd",
-                              interleaved_medians(impls, rounds, repeat * 5),
-                              "numpy (hand-written)"))
-    return "\n\n".join(out)
+        matmul["torch (eager)"] = lambda: matmul_autodiff(pa, pb)
+    return [("per-op overhead: 1,000-op elementwise chain on a (4,) tensor, fwd+bwd", chain, 1),
+            ("256x256 matmul, fwd+bwd", matmul, 5)]
 
+
+def core_rows(torch, rounds: int, repeat: int) -> list[str]:
+    """A `ratio_row` per benchmark and dtype: medians of `rounds` interleaved rounds."""
+    rows = []
+    for dtype in (np.float32, np.float64):
+        for name, impls, calls in core_benchmarks(dtype, torch):
+            medians = interleaved_medians(impls, rounds, repeat * calls)
+            rows.append(ratio_row(name, np.dtype(dtype).name, medians))
+    return rows
 
 def main(argv: list[str] | None = None) -> str:
     parser = argparse.ArgumentParser(description=__doc__)
@@ -106,12 +114,11 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("--rounds", type=int, default=15)
     args = parser.parse_args(argv)
     rounds, repeat = (2, 1) if args.smoke else (args.rounds, 5)
-    header = (f"Machine: {platform.machine()}, {platform.python_implementation()} "
-              f"{platform.python_version()}, NumPy {np.__version__}, BLAS threads {THREADS}")
-    report = "\n\n".join([header] + [run(rounds, repeat, dt) for dt in (np.float32, np.float64)])
+    torch = try_import_torch()
+    report = "\n".join([machine_line(torch), ""] + ratio_header(torch)
+                       + core_rows(torch, rounds, repeat))
     print(report)
     return report
-
 
 if __name__ == "__main__":
     main()

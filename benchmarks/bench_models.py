@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import argparse
 import gc
-import os
-import platform
 import tracemalloc
 from dataclasses import dataclass
 
 # _timing pins the BLAS thread count, so it must load before NumPy does.
-from _timing import THREADS, interleaved_medians, try_import_torch
+from _timing import (BASELINE, interleaved_medians, machine_line, ratio_header, ratio_row,
+                     try_import_torch)
 
 # isort: split
 
@@ -29,6 +28,8 @@ import tinygrad_np as tg
 import tinygrad_np.nn as nn
 import tinygrad_np.nn.functional as F
 from tinygrad_np import optim
+
+from bench_core import core_rows  # (a sibling script: the per-op tables)
 
 LR = 0.1
 
@@ -217,7 +218,7 @@ class TorchMLP:
 
 def implementations(w: Workload, dtype: type, torch):
     problem = make_problem(w, dtype)
-    impls = {"numpy (hand-written)": NumpyMLP(w, *problem),
+    impls = {BASELINE: NumpyMLP(w, *problem),
              "tinygrad_np": TinygradMLP(w, *problem)}
     if torch is not None:
         impls["torch (eager)"] = TorchMLP(torch, w, *problem)
@@ -232,23 +233,12 @@ def check(workloads, torch) -> None:
             for impl in impls.values():
                 impl.step()
                 impl.step()
-            ref = impls["numpy (hand-written)"].weights()
+            ref = impls[BASELINE].weights()
             for name, impl in impls.items():
                 for a, b in zip(ref, impl.weights()):
                     np.testing.assert_allclose(b, a, rtol=tol, atol=tol,
                                                err_msg=f"{name} diverges on {w.name}")
     print("check: every implementation gives the same weights after 2 steps")
-
-
-def cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def rss_mib() -> float:
@@ -288,10 +278,7 @@ def main(argv: list[str] | None = None) -> str:
         workloads = [WORKLOADS[1], WORKLOADS[2]]
     if args.check or args.smoke:
         check(workloads, torch)
-    lines = [f"Machine: {cpu_name()} ({os.cpu_count()} cores), {platform.system()}, "
-             f"{platform.python_implementation()} "
-             f"{platform.python_version()}, NumPy {np.__version__}, BLAS threads {THREADS}"
-             + (f", PyTorch {torch.__version__}" if torch else ""), ""]
+    lines = [machine_line(torch), ""]
     if args.memory:
         lines += ["| workload | dtype | peak traced memory per step | RSS over 2,000 steps |",
                   "|---|---|---:|---:|"]
@@ -299,9 +286,7 @@ def main(argv: list[str] | None = None) -> str:
         report = "\n".join(lines)
         print(report)
         return report
-    header = "| workload | dtype | numpy | tinygrad_np | ratio |"
-    lines += [header + (" torch | ratio |" if torch else ""),
-              "|---|---|---:|---:|---:|" + ("---:|---:|" if torch else "")]
+    lines += ratio_header(torch)
     rounds = 2 if args.smoke else args.rounds
     for w in workloads:
         for dtype in (np.float32, np.float64):
@@ -309,19 +294,18 @@ def main(argv: list[str] | None = None) -> str:
             repeat = max(1, min(200, int(2e8 // (w.batch * sum(w.sizes) * 50))))
             med = interleaved_medians({k: v.step for k, v in impls.items()}, rounds,
                                       1 if args.smoke else repeat)
-            base = med["numpy (hand-written)"]
-            row = (f"| {w.name} | {np.dtype(dtype).name} | {base * 1e3:.3f} ms | "
-                   f"{med['tinygrad_np'] * 1e3:.3f} ms | {med['tinygrad_np'] / base:.2f}x |")
-            if torch:
-                row += (f" {med['torch (eager)'] * 1e3:.3f} ms | "
-                        f"{med['torch (eager)'] / base:.2f}x |")
+            row = ratio_row(w.name, np.dtype(dtype).name, med)
             lines.append(row)
             if not args.markdown:
                 print(row, flush=True)
     if args.markdown:
+        # The per-op overhead and matmul of bench_core.py too: one command makes every table.
         lines = ["Time per training step (forward, loss, backward, SGD update), median of "
                  "interleaved rounds; ratio = time / hand-written NumPy's. Regenerate with "
                  "`python benchmarks/bench_models.py --markdown > docs/benchmarks.md`.", ""] + lines
+        lines += ["", "The framework's own costs, forward and backward, in the same way "
+                  "(`benchmarks/bench_core.py`):", ""]
+        lines += ratio_header(torch) + core_rows(torch, *((2, 1) if args.smoke else (15, 5)))
     report = "\n".join(lines)
     print(report)
     return report
