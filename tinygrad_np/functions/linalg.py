@@ -60,7 +60,8 @@ class Linear(Function):
         ctx.save_for_backward(x, weight)
         # A bias of another shape than (out,) (e.g. (1, out)) gets the output-shaped gradient
         # and the engine's general broadcast reduction.
-        ctx.bias_is_vector = bias is not None and bias.shape == weight.shape[:1]
+        # (len and ndim, not shape: a shape is a new tuple per call, and this runs per layer)
+        ctx.bias_is_vector = bias is not None and bias.ndim == 1 and len(bias) == len(weight)
         out = x @ weight.T
         if ctx.bias_is_vector:
             out += bias  # `out` is a new array: add in place rather than allocate another
