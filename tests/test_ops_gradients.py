@@ -195,6 +195,32 @@ def array_index_args(draw: st.DrawFn) -> tuple:
 
 
 @st.composite
+def setitem_args(draw: st.DrawFn) -> tuple:
+    """A tensor, a basic index or a boolean mask into it, and values that broadcast to the
+    selection (a suffix of its shape)."""
+    x = draw(tst.tensors(tst.shapes(min_dims=1)))
+    if draw(st.booleans()):
+        index = draw(hnp.basic_indices(x.shape, allow_ellipsis=True))
+    else:
+        index = draw(tst.arrays(x.shape, dtype=np.bool_))
+    selected = x.data[index].shape
+    values = draw(tst.tensors(selected[draw(st.integers(0, len(selected))):]))
+    return (x, values), {"index": index}
+
+
+def setitem(x: tg.Tensor, values: tg.Tensor, index: Any) -> tg.Tensor:
+    h = x * 1.0  # a non-leaf: the assignment is recorded, with gradients to both sides
+    h[index] = values
+    return h
+
+
+def setitem_ref(a: np.ndarray, values: np.ndarray, index: Any) -> np.ndarray:
+    a = a.copy()
+    a[index] = values
+    return a
+
+
+@st.composite
 def mask_index_args(draw: st.DrawFn) -> tuple:
     """A boolean mask over all dims or over the leading ones."""
     x = draw(tst.tensors(tst.shapes(min_dims=1)))
@@ -384,6 +410,7 @@ SHAPE = [
        array_index_args()),
     Op("index_bool_mask", lambda x, index: x[index], lambda a, index: a[index],
        mask_index_args()),
+    Op("setitem", setitem, setitem_ref, setitem_args()),
     Op("cat", lambda *xs, dim: tg.cat(xs, dim), lambda *a, dim: np.concatenate(a, dim),
        cat_args()),
     Op("stack", lambda *xs, dim: tg.stack(xs, dim), lambda *a, dim: np.stack(a, dim),

@@ -637,14 +637,14 @@ class Tensor:
         for i in range(len(self)):
             yield self[i]
 
-    # ---- in-place updates (outside the graph) ---------------------------------------------
+    # ---- in-place updates -----------------------------------------------------------------
     def _inplace(self, op: str) -> np.ndarray:
-        if self._requires_grad and state.grad_enabled:
-            where = "a leaf tensor" if self.grad_fn is None else "a tensor in a recorded graph"
+        """The array to change in place, once the change is allowed; counts the change."""
+        if self._requires_grad and self.grad_fn is None and state.grad_enabled:
             raise RuntimeError(
-                f"{op}: {where} that requires grad cannot be modified in place while grad mode "
-                "is on; do it under `with tinygrad_np.no_grad():`, or use the out-of-place "
-                "form (x = x + y)."
+                f"{op}: a leaf tensor that requires grad cannot be modified in place while grad "
+                "mode is on; do it under `with tinygrad_np.no_grad():` (as optimizers do), or "
+                "use the out-of-place form (x = x + y)."
             )
         if not self._data.flags.writeable:
             raise RuntimeError(
@@ -655,40 +655,78 @@ class Tensor:
         self._version[0] += 1
         return self._data
 
+    def _records_update(self, value: Any) -> bool:
+        """Whether an in-place update joins the graph, as in PyTorch: grad mode is on and the
+        tensor's old values or the new ones need gradients."""
+        return state.grad_enabled and (
+            self._requires_grad or (isinstance(value, Tensor) and value._requires_grad))
+
+    def _assign(self, op: str, index: Any, value: Any) -> Tensor:
+        """self[index] = value. In a graph the tensor becomes the output of a SetItem node, so
+        gradients reach both the values it kept and the ones written."""
+        if not self._records_update(value):
+            data = self._inplace(op)
+            try:
+                data[index] = _array(value)
+            except ValueError:
+                raise ValueError(
+                    f"{op}: cannot write values of shape {np.shape(_array(value))} into a "
+                    f"selection of shape {np.shape(data[index])}; they must broadcast to it."
+                ) from None
+            return self
+        if self._data.dtype.kind not in "fc":
+            raise TypeError(
+                f"{op}: this {self._data.dtype} tensor cannot hold values that require grad; "
+                "convert it first, e.g. x = x.float()."
+            )
+        self._inplace(op)
+        self.grad_fn = fn.SetItem.apply(self, index, value).grad_fn
+        self._requires_grad = True
+        return self
+
+    def _update(self, op: str, ufunc: Any, other: Any) -> Tensor:
+        """self = ufunc(self, other), in place."""
+        if self._records_update(other):
+            # From a copy of the old values (the op may save them for its backward), written
+            # back as one recorded assignment.
+            return self._assign(op, Ellipsis, ufunc(self.clone(), other))
+        data = self._inplace(op)
+        try:
+            ufunc(data, _array(other), out=data)
+        except (TypeError, ValueError):
+            value = np.asarray(_array(other), dtype=object if isinstance(other, str) else None)
+            raise TypeError(
+                f"{op}: the result with an operand of dtype {value.dtype} and shape "
+                f"{value.shape} cannot be stored in place in this {data.dtype} tensor of shape "
+                f"{data.shape}; use the out-of-place form (x = x + y), which may change the "
+                "dtype and shape."
+            ) from None
+        return self
+
     def __setitem__(self, index: Any, value: Any) -> None:
-        self._inplace("__setitem__")[_normalize_index(index)] = _array(value)
+        self._assign("__setitem__", _normalize_index(index), value)
 
     def add_(self, other: Any, alpha: float = 1) -> Tensor:
-        data = self._inplace("add_")
-        data += _array(other) if alpha == 1 else alpha * _array(other)
-        return self
+        return self._update("add_", np.add, other if alpha == 1 else alpha * other)
 
     def sub_(self, other: Any, alpha: float = 1) -> Tensor:
-        data = self._inplace("sub_")
-        data -= _array(other) if alpha == 1 else alpha * _array(other)
-        return self
+        return self._update("sub_", np.subtract, other if alpha == 1 else alpha * other)
 
     def mul_(self, other: Any) -> Tensor:
-        data = self._inplace("mul_")
-        data *= _array(other)
-        return self
+        return self._update("mul_", np.multiply, other)
 
     def div_(self, other: Any) -> Tensor:
-        data = self._inplace("div_")
-        data /= _array(other)
-        return self
+        return self._update("div_", np.true_divide, other)
 
     def zero_(self) -> Tensor:
-        self._inplace("zero_").fill(0)
-        return self
+        return self._assign("zero_", Ellipsis, 0)
 
     def fill_(self, value: Any) -> Tensor:
-        self._inplace("fill_").fill(value)
-        return self
+        return self._assign("fill_", Ellipsis, value)
 
     def copy_(self, src: Any) -> Tensor:
-        np.copyto(self._inplace("copy_"), _array(src), casting="same_kind")
-        return self
+        """Write `src` (broadcast, cast to this tensor's dtype as in PyTorch) into this tensor."""
+        return self._assign("copy_", Ellipsis, src)
 
     def __iadd__(self, other: Any) -> Tensor:
         return self.add_(other) if not self._records() else self + other

@@ -32,12 +32,13 @@ from .nn_ops import (
                           SquaredError,
 )
 from .reductions import Amax, Amin, LogSumExp, Mean, Prod, Sum
-from .shape import Cat, Expand, Getitem, IndexAddZeros, Permute, Reshape
+from .shape import Cat, Expand, Getitem, IndexAddZeros, Permute, Reshape, SetItem
 
 __all__ = [
     "Abs", "Add", "Amax", "Amin", "BinaryCrossEntropy", "BinaryCrossEntropyWithLogits", "Cast",
     "Cat", "Clamp", "Cos", "CrossEntropy", "Div", "Erf", "Exp", "Expand", "Gelu", "GeluTanh",
     "Getitem", "IndexAddZeros", "Linear", "Log", "LogSoftmax", "LogSumExp", "MatMul", "Maximum",
     "Mean", "Minimum", "Mul", "Neg", "Permute", "Pow", "Prod", "ReLU", "Reshape", "Sigmoid",
-    "Sin", "Softmax", "Softplus", "Sqrt", "SquaredError", "Sub", "Sum", "Tanh", "Where",
+    "SetItem", "Sin", "Softmax", "Softplus", "Sqrt", "SquaredError", "Sub", "Sum", "Tanh",
+    "Where",
 ]

@@ -90,6 +90,47 @@ class IndexAddZeros(Function):
         return Getitem.call(grad, ctx.index), None, None
 
 
+class SetItem(Function):
+    """a[index] = v, written into a's own array (the Tensor `a` becomes this node's output, as
+    PyTorch's CopySlices): da = grad where a kept its values, 0 where they were overwritten;
+    dv = grad[index] (the engine sums it over the dimensions v was broadcast along)."""
+
+    @staticmethod
+    def forward(ctx, a, index, v):
+        need_a = ctx.needs_input_grad[0]
+        if need_a and index is not Ellipsis:
+            kept = np.ones(a.shape, dtype=a.dtype)
+            kept[index] = 0
+            ctx.save_for_backward(kept)  # a constant mask, freed by backward
+        if ctx.needs_input_grad[2] and index is not Ellipsis and not is_basic_index(index):
+            _refuse_repeats(a.shape, index)
+        ctx.index = index
+        a[index] = v
+        return a
+
+    @staticmethod
+    def backward(ctx, grad):
+        need_a, _, need_v = ctx.needs_input_grad
+        grad_a = None
+        if need_a and ctx.index is not Ellipsis:  # (a[...] = v overwrites all of a)
+            (kept,) = ctx.saved_tensors
+            grad_a = grad * kept
+        return grad_a, None, (grad[ctx.index] if need_v else None)
+
+
+def _refuse_repeats(shape: tuple[int, ...], index: tuple) -> None:
+    """An integer-array index that names an element twice writes it twice and the last write
+    wins, so the earlier values would get a gradient for nothing: refuse it."""
+    slots = np.zeros(shape, dtype=np.intp)
+    np.add.at(slots, index, 1)
+    if slots.max(initial=0) > 1:
+        raise ValueError(
+            "the index names some elements more than once, so only the last value "
+            "written to each survives and the gradient of the others is undefined; index "
+            "each element once (e.g. np.unique the indices) when the values require grad."
+        )
+
+
 class Cat(Function):
     """Concatenation along `dim`; the gradient is sliced back into the pieces."""
 
