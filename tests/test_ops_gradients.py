@@ -706,6 +706,7 @@ def test_a_composite_model_gradient_matches_pytorch(torch):
 
 def test_var_and_std_corrections_match_pytorch(torch):
     x = np.array([[1.0, 2.5, -0.5], [0.25, 4.0, 3.0]])
+    x[1, 1] = x[0, 1]  # column 1 constant: std 0 there
     for kwargs in [{}, {"correction": 0}, {"unbiased": False}, {"dim": 1},
                    {"dim": 0, "keepdim": True, "correction": 0}]:
         for name in ("var", "std"):
@@ -715,6 +716,21 @@ def test_var_and_std_corrections_match_pytorch(torch):
             a.sum().backward()
             b.sum().backward()
             np.testing.assert_allclose(ours.grad.data, theirs.grad.numpy(), rtol=1e-13)
+
+
+def test_std_of_a_constant_sample_has_gradient_zero_like_pytorch():
+    # sqrt's slope is infinite at 0 and the variance's gradient is 0 there: PyTorch's std
+    # gives 0, not their product NaN. Rows: constant, varying; and a single element.
+    x = tg.tensor(np.array([[1.0, 1.0, 1.0], [1.0, 2.0, 4.0]]), requires_grad=True)
+    x.std(1).sum().backward()
+    deviation = np.array([-4, -1, 5]) / 3  # x - mean of the second row; its std is sqrt(7/3)
+    np.testing.assert_allclose(x.grad.data, [[0, 0, 0], deviation / 2 / np.sqrt(7 / 3)],
+                               rtol=1e-15, atol=0)
+    one = tg.tensor(np.array([3.0]), requires_grad=True)
+    one.std(unbiased=False).backward()
+    assert one.grad.data.tolist() == [0.0]
+    (g,) = tg.grad(x.std(1).sum(), x, create_graph=True)  # the same under create_graph
+    np.testing.assert_allclose(g.data, x.grad.data, rtol=1e-15, atol=0)
 
 
 @settings(max_examples=20)

@@ -429,8 +429,8 @@ class Tensor:
             correction: int | None = None, axis: Any = None,
             keepdims: bool | None = None) -> Tensor:
         self._check_floating("std")
-        return self.var(dim, unbiased, keepdim, correction=correction, axis=axis,
-                        keepdims=keepdims).sqrt()
+        return fn.StdFromVariance.apply(self.var(dim, unbiased, keepdim, correction=correction,
+                                                 axis=axis, keepdims=keepdims))
 
     def amax(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
              keepdims: bool | None = None) -> Tensor:

@@ -147,6 +147,16 @@ class Sqrt(Function):
         return grad / (2 * out)
 
 
+class StdFromVariance(Sqrt):
+    """std = sqrt(var), with gradient 0 where var = 0, as PyTorch's std: there sqrt's slope
+    is infinite and the variance's own gradient is 0, and their product would be NaN."""
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * (0.5 / np.where(out == 0, np.inf, out))
+
+
 class Abs(Function):
     """abs'(a) = sign(a), with abs'(0) = 0 like PyTorch."""
 
