@@ -40,6 +40,6 @@ __all__ = [
     "Cat", "Clamp", "Cos", "CrossEntropy", "Div", "Erf", "Exp", "Expand", "Gelu", "GeluTanh",
     "Getitem", "IndexAddZeros", "Linear", "Log", "LogSoftmax", "LogSumExp", "MatMul", "Maximum",
     "Mean", "Minimum", "Mul", "Neg", "Permute", "Pow", "Prod", "ReLU", "Reshape", "Sigmoid",
-    "SetItem", "Sin", "Softmax", "Softplus", "Sqrt", "SquaredError", "StdFromVariance", "Sub", "Sum", "Tanh",
-    "Where",
+    "SetItem", "Sin", "Softmax", "Softplus", "Sqrt", "SquaredError", "StdFromVariance", "Sub",
+    "Sum", "Tanh", "Where",
 ]
