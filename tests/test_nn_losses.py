@@ -614,6 +614,162 @@ def test_masked_logits_create_graph_gives_the_same_gradient(reduction):
         np.testing.assert_array_equal(second.data[np.isneginf(x)], 0)
 
 
+# ---- a class weight that requires grad ------------------------------------------------------
+def test_weight_of_probability_targets_gets_its_gradient():
+    """The closed form: dloss/dw_c = -(1/N) sum_i p_ic log_softmax(x)_ic, here with N = 1
+    (PyTorch gives [0.2303, 0.2254, 0.7756])."""
+    x, p = np.array([[0.1, 0.5, -0.3]]), np.array([[0.2, 0.3, 0.5]])
+    w = leaf([1.0, 2.0, 3.0])
+    F.cross_entropy(leaf(x), tg.tensor(p), weight=w).backward()
+    log_probs = x - np.log(np.exp(x).sum())
+    np.testing.assert_allclose(w.grad.data, -(p * log_probs)[0], rtol=1e-14)
+    np.testing.assert_allclose(w.grad.data, [0.2303, 0.2254, 0.7756], atol=5e-5)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("shape", [(3, 4), (2, 4, 3), (4,)])
+def test_weight_of_probability_targets_gradcheck(shape, reduction):
+    rng = rng_of(30)
+    dim = min(1, len(shape) - 1)
+    probs = leaf(np.moveaxis(rng.dirichlet(np.ones(4), shape[:dim] + shape[dim + 1:]), -1, dim))
+    inputs = (leaf(rng.standard_normal(shape)), probs, leaf(rng.uniform(0.5, 2, 4)))
+    fn = lambda x, p, w: F.cross_entropy(x, p, weight=w, reduction=reduction,
+                                         label_smoothing=0.1)
+    assert gradcheck(fn, inputs)
+    assert gradcheck(lambda w: fn(*inputs[:2], w), inputs[2:])  # the weight's alone
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("smoothing", [0.0, 0.2])
+def test_weight_of_probability_targets_matches_pytorch(smoothing, reduction):
+    torch = pytest.importorskip("torch")
+    rng = rng_of(31)
+    kw = dict(reduction=reduction, label_smoothing=smoothing)
+    for shape in ((5, 3), (2, 3, 4), (3,)):
+        dim = min(1, len(shape) - 1)
+        probs = np.moveaxis(rng.dirichlet(np.ones(3), shape[:dim] + shape[dim + 1:]), -1, dim)
+        w = rng.uniform(0.5, 2, 3)
+        _compare(lambda x, p, w: F.cross_entropy(x, p, weight=w, **kw),
+                 lambda x, p, w: torch.nn.functional.cross_entropy(x, p, weight=w, **kw),
+                 *zip(_pair(torch, rng.standard_normal(shape)), _pair(torch, probs),
+                      _pair(torch, w)))
+
+
+def test_weight_that_requires_grad_with_class_indices_raises_like_pytorch():
+    """PyTorch does not differentiate the class-index losses with respect to weight: it
+    refuses such a weight, and so do we instead of leaving its .grad None."""
+    x, y, w = leaf(rng_of(32).standard_normal((2, 3))), np.array([0, 2]), leaf([1.0, 2.0, 3.0])
+    calls = {"cross_entropy": lambda w: F.cross_entropy(x, y, weight=w),
+             "nll_loss": lambda w: F.nll_loss(x, y, weight=w, reduction="none"),
+             "cross_entropy ": lambda w: nn.CrossEntropyLoss(w, label_smoothing=0.1)(x, y),
+             "nll_loss ": lambda w: nn.NLLLoss(w)(x, y)}
+    for op, call in calls.items():
+        with pytest.raises(RuntimeError, match=rf"{op.strip()}: weight requires grad.*"
+                                               r"class-index targets.*weight.detach\(\)"):
+            call(w)
+        expected = call(w.data).data  # without the graph: under no_grad, or detached
+        np.testing.assert_array_equal(call(w.detach()).data, expected)
+        with tg.no_grad():
+            np.testing.assert_array_equal(call(w).data, expected)
+    torch = pytest.importorskip("torch")
+    with pytest.raises(RuntimeError, match="not differentiable with respect to argument"):
+        torch.nn.functional.cross_entropy(torch.tensor(x.data), torch.tensor(y),
+                                          weight=torch.tensor(w.data, requires_grad=True))
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_binary_weights_that_require_grad_get_exact_gradients(reduction):
+    """PyTorch refuses a weight or pos_weight that requires grad here; ours get their exact
+    gradients (the elementwise loss times dw, t softplus(-x) per unit of pos_weight)."""
+    rng = rng_of(33)
+    p, t = leaf(rng.uniform(0.1, 0.9, (3, 2))), leaf(rng.uniform(0, 1, (3, 2)))
+    x, w, q = leaf(rng.standard_normal((3, 2))), leaf(rng.uniform(0.5, 2, 2)), \
+        leaf(rng.uniform(0.5, 2, 2))
+    assert gradcheck(lambda p, t, w: F.binary_cross_entropy(p, t, w, reduction), (p, t, w))
+    assert gradcheck(lambda x, t, w, q: F.binary_cross_entropy_with_logits(
+        x, t, w, reduction, pos_weight=q), (x, t, w, q))
+    F.binary_cross_entropy_with_logits(x, t, w, "sum", pos_weight=q).backward()
+    softplus = np.logaddexp(0, -x.data)
+    np.testing.assert_allclose(q.grad.data, (w.data * t.data * softplus).sum(0), rtol=1e-14)
+
+
+# ---- a mean over no target weight: NaN, with a zero gradient at the ignored samples ----------
+def _nothing_kept_cases():
+    """(logits, class-index target, weight, ignore_index, label_smoothing): every target
+    ignored, or (the "zero weight" cases) the kept ones of weight 0."""
+    rng = rng_of(34)
+    x2, x3, x1 = rng.standard_normal((3, 4)), rng.standard_normal((2, 4, 3)), \
+        rng.standard_normal(4)
+    ignored = np.array([-100, -100, -100])
+    return {"all ignored": (x2, ignored, None, -100, 0.0),
+            "all ignored, weighted": (x2, ignored, np.array([1.0, 2.0, 0.5, 3.0]), -100, 0.0),
+            "all ignored, smoothing": (x2, ignored, None, -100, 0.1),
+            "ignore_index is a class": (x2, np.array([2, 2, 2]), None, 2, 0.0),
+            "spatial": (x3, np.full((2, 3), -100), None, -100, 0.0),
+            "one sample": (x1, np.array(-100), None, -100, 0.0),
+            "zero weight": (x2, np.array([1, -100, 1]), np.array([1.0, 0.0, 2.0, 1.0]), -100,
+                            0.0),
+            "zero weight, spatial, smoothing": (x3, np.array([[0, 0, 3], [-100, 0, -100]]),
+                                                np.array([0.0, 1.0, 1.0, 0.0]), -100, 0.2)}
+
+
+def _nothing_kept_losses(y, w, ignore_index, smoothing, reduction):
+    kw = dict(weight=w, ignore_index=ignore_index, reduction=reduction)
+    dim = min(1, y.ndim)
+    return {"cross_entropy": lambda a: F.cross_entropy(a, y, label_smoothing=smoothing, **kw),
+            "nll_loss": lambda a: F.nll_loss(a.log_softmax(dim), y, **kw),
+            "nll_loss of log-probabilities": lambda a: F.nll_loss(a, y, **kw)}
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")  # NaN, as torch
+@pytest.mark.filterwarnings("ignore:divide by zero encountered:RuntimeWarning")
+@pytest.mark.parametrize("case", list(_nothing_kept_cases()))
+def test_mean_over_no_target_weight_is_nan_with_zero_gradient_at_ignored_samples(case):
+    """As PyTorch: the mean is 0/0 = NaN; an ignored sample's gradient is exactly 0 (PyTorch
+    never forms its terms), a kept sample's (of weight 0) NaN. Without smoothing the other
+    reductions are 0, and so is their gradient."""
+    x, y, w, ignore_index, smoothing = _nothing_kept_cases()[case]
+    dim = min(1, y.ndim)
+    ignored = np.expand_dims(y == ignore_index, dim) & np.ones(x.shape, bool)
+    for name, loss_fn in _nothing_kept_losses(y, w, ignore_index, smoothing, "mean").items():
+        if name != "cross_entropy" and smoothing:
+            continue
+        a = leaf(x)
+        loss = loss_fn(a)
+        loss.backward()
+        assert np.isnan(loss.item()), name
+        np.testing.assert_array_equal(a.grad.data[ignored], 0, err_msg=name)
+        if name != "nll_loss of log-probabilities":  # a target's NaN spreads over its row
+            assert np.isnan(a.grad.data[~ignored]).all(), name
+        for reduction in ("sum", "none") if not smoothing else ():  # (smoothing adds terms)
+            a = leaf(x)
+            loss = _nothing_kept_losses(y, w, ignore_index, smoothing, reduction)[name](a)
+            loss.backward(np.ones(loss.shape))
+            np.testing.assert_array_equal(a.grad.data, 0, err_msg=name)
+            assert loss.sum().item() == 0, name
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")  # NaN, as torch
+@pytest.mark.filterwarnings("ignore:divide by zero encountered:RuntimeWarning")
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("case", list(_nothing_kept_cases()))
+def test_mean_over_no_target_weight_matches_pytorch(case, reduction):
+    torch = pytest.importorskip("torch")
+    tf = torch.nn.functional
+    x, y, w, ignore_index, smoothing = _nothing_kept_cases()[case]
+    kw = dict(weight=None if w is None else torch.tensor(w), ignore_index=ignore_index)
+    theirs = {"cross_entropy": lambda b, t, r: tf.cross_entropy(b, t, reduction=r,
+                                                                label_smoothing=smoothing, **kw),
+              "nll_loss": lambda b, t, r: tf.nll_loss(b.log_softmax(min(1, y.ndim)), t,
+                                                      reduction=r, **kw),
+              "nll_loss of log-probabilities": lambda b, t, r: tf.nll_loss(b, t, reduction=r,
+                                                                           **kw)}
+    for name, ours in _nothing_kept_losses(y, w, ignore_index, smoothing, reduction).items():
+        if name != "cross_entropy" and smoothing:
+            continue
+        _against_torch(lambda a, t, r, ours=ours: ours(a), theirs[name], x, y, reduction)
+
+
 # ---- clear errors for bad targets -----------------------------------------------------------
 def test_class_target_errors():
     x = tg.randn(4, 3)
@@ -658,12 +814,6 @@ def test_elementwise_target_errors():
         nn.MSELoss(reduction="avg")
     with pytest.raises(ValueError, match="reduction must be"):
         F.cross_entropy(x, [0, 1, 0, 1], reduction="batchmean")
-
-
-def test_all_ignored_mean_is_nan_like_pytorch():
-    with np.errstate(invalid="ignore"):
-        loss = F.cross_entropy(tg.randn(2, 3), [-100, -100])
-    assert np.isnan(loss.item())
 
 
 def test_second_derivatives_through_a_small_network():

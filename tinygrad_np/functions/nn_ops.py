@@ -170,7 +170,9 @@ class CrossEntropy(Function):
     a class-index target, ignored samples) and the term is exactly 0 even where the logit is
     -inf, as in PyTorch, which never forms it. Without it every term is a product, so a zero
     weight at a -inf logit gives NaN (as PyTorch's for probability targets). The gradients
-    need no such care: softmax is 0 at -inf."""
+    need no such care: softmax is 0 at -inf. A 'mean' over targets of zero total weight (`denom`
+    0 with `structure`) is NaN; its gradient is 0 at the samples without terms (see
+    `_mean_over_no_weight`)."""
 
     @staticmethod
     def forward(ctx, logits, w, dim, reduction, denom, structure=None):
@@ -190,6 +192,8 @@ class CrossEntropy(Function):
             ctx.probs = e
             if structure is None:
                 loss = -(w * log_probs).sum(axis=dim)
+            elif reduction == "mean" and not denom:
+                return _mean_over_no_weight(ctx, structure, dim, logits.dtype)
             else:
                 loss = _existing_terms_loss(w, log_probs, structure, dim)
         if reduction == "none":
@@ -221,6 +225,17 @@ class CrossEntropy(Function):
             dx, dw = _divided(dx, ctx.denom), _divided(dw, ctx.denom)
         # None for dim, reduction, denom and (when given) structure.
         return (dx, dw) + (None,) * (len(ctx.parents) - 2)
+
+
+def _mean_over_no_weight(ctx, structure, dim, dtype):
+    """The mean of class-index targets whose weights sum to 0 (all ignored, or all of weight
+    0): NaN, as in PyTorch, whose mean of the targets' own terms is 0/0 whatever smoothing
+    adds. Its gradient is NaN at every sample with a term and exactly 0 at the ignored ones,
+    whose terms PyTorch never forms: so backward divides by NaN there and by inf elsewhere
+    (an ignored sample's gradient is 0 before the division) instead of by 0."""
+    kept = (structure != 0).any(axis=dim, keepdims=True)
+    ctx.denom = np.where(kept, np.nan, np.inf).astype(dtype)
+    return np.array(np.nan, dtype)
 
 
 def _existing_terms_loss(w, log_probs, structure, dim):

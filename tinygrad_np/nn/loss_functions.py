@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from .. import functions as fn
+from ..autograd import is_grad_enabled
 from ..tensor import Tensor
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -84,13 +85,25 @@ def _class_dim(op: str, input: Tensor) -> int:
     return 0 if input.ndim == 1 else 1
 
 
-def _class_weight(op: str, weight: Any, classes: int, dtype: np.dtype) -> np.ndarray | None:
+def _class_weight(op: str, weight: Any, classes: int, dtype: np.dtype,
+                  differentiable: bool) -> np.ndarray | Tensor | None:
+    """The class weights in the input's dtype: an array, or a Tensor keeping its graph where
+    the weight requires grad and the loss is `differentiable` in it (probability targets).
+    Elsewhere PyTorch refuses such a weight, and so do we rather than drop its gradient."""
     if weight is None:
         return None
-    w = np.asarray(weight.data if isinstance(weight, Tensor) else weight, dtype=dtype)
+    records = isinstance(weight, Tensor) and weight.requires_grad and is_grad_enabled()
+    w = _constant(weight if records or not isinstance(weight, Tensor) else weight.data, dtype)
     if w.shape != (classes,):
         raise ValueError(f"{op}: weight must have shape ({classes},), one per class; got "
                          f"{w.shape}.")
+    if records and not differentiable:
+        probs = " (class-probability targets are)" if op == "cross_entropy" else ""
+        raise RuntimeError(
+            f"{op}: weight requires grad, but with class-index targets {op} is not "
+            f"differentiable with respect to weight{probs}, as in PyTorch; pass "
+            "weight.detach(), or call it under tinygrad_np.no_grad()."
+        )
     return w
 
 
@@ -175,7 +188,10 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, ignore_index: int
     `target` holds class indices (int, the input's shape without the class dim) or class
     probabilities (float, the input's shape). `label_smoothing` eps mixes the target with the
     uniform distribution: (1 - eps) target + eps / C. `weight` rescales each class; with
-    class indices the mean divides by the summed weights of the kept targets (as PyTorch).
+    class indices the mean divides by the summed weights of the kept targets (as PyTorch),
+    and is NaN where they sum to 0 (every target ignored), with a zero gradient at the
+    ignored samples. A `weight` that requires grad gets its gradient with probability
+    targets; with class indices PyTorch refuses it, and so do we (RuntimeError).
 
     A logit of -inf (a masked class) costs nothing where the class is not a class-index
     target or the sample is ignored: the loss stays finite. Where it is a target (label
@@ -193,9 +209,10 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, ignore_index: int
             return fn.CrossEntropy.apply(input, y, 1, reduction, float(len(y)))
     dim = _class_dim(op, input)
     classes = input.shape[dim]
-    w = _class_weight(op, weight, classes, input.dtype)
     target_shape = target.shape if isinstance(target, (Tensor, np.ndarray)) else np.shape(target)
-    if tuple(target_shape) == input.shape:
+    probabilities = tuple(target_shape) == input.shape
+    w = _class_weight(op, weight, classes, input.dtype, differentiable=probabilities)
+    if probabilities:
         probs = as_input(target, op, floating=False)
         if probs.dtype.kind != "f":
             raise TypeError(
@@ -220,12 +237,15 @@ def nll_loss(input: Any, target: Any, weight: Any = None, ignore_index: int = -1
              reduction: str = "mean") -> Tensor:
     """-w[y] input[y] per sample, for log-probabilities `input` (e.g. from log_softmax) and
     class-index targets y; the mean divides by the summed weights of the kept targets. An
-    ignored sample and the other classes contribute exactly 0, whatever their input (-inf)."""
+    ignored sample and the other classes contribute exactly 0, whatever their input (-inf),
+    and get a zero gradient even where nothing is kept (the mean is then NaN, as PyTorch's).
+    A `weight` that requires grad raises (RuntimeError), as in PyTorch, which does not
+    differentiate nll_loss with respect to it."""
     op = "nll_loss"
     _check_reduction(op, reduction)
     input = as_input(input, op)
     dim = _class_dim(op, input)
-    w = _class_weight(op, weight, input.shape[dim], input.dtype)
+    w = _class_weight(op, weight, input.shape[dim], input.dtype, differentiable=False)
     target_w, structure, denom = _class_index_weights(op, input, target, w, ignore_index, 0.0)
     # Only the targets' terms: the others are 0 even where the input is -inf (0 * -inf = NaN).
     loss = -(input.where(structure != 0, 0) * target_w).sum(dim)
