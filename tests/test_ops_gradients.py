@@ -733,6 +733,25 @@ def test_std_of_a_constant_sample_has_gradient_zero_like_pytorch():
     np.testing.assert_allclose(g.data, x.grad.data, rtol=1e-15, atol=0)
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # NumPy's, for 0 ** -1.5 and NaN
+def test_gradients_at_zero_bases_and_nans_follow_pytorch():
+    # d(a^b)/db = a^b log a: at a = 0 it is 0 for b >= 0 and inf * -inf = -inf for b < 0.
+    a = tg.tensor(np.array([0.0, 0.0, 0.0, 2.0]), requires_grad=True)
+    b = tg.tensor(np.array([-1.5, 0.0, 2.0, -1.0]), requires_grad=True)
+    (a**b).sum().backward()
+    np.testing.assert_array_equal(b.grad.data, [-np.inf, 0, 0, np.log(2) / 2])
+    np.testing.assert_array_equal(a.grad.data, [-np.inf, 0, 0, -0.25])
+    # clamp passes no gradient through a NaN input (it is not inside the bounds).
+    x = tg.tensor(np.array([0.5, np.nan, 3.0, -2.0]), requires_grad=True)
+    x.clamp(-1.0, 1.0).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [1, 0, 0, 0])
+    # A NaN maximum is the NaNs': they share its gradient (torch.max), instead of 0/0 for all.
+    x = tg.tensor(np.array([[1.0, np.nan, 3.0, np.nan], [1.0, 5.0, 5.0, 2.0]]),
+                  requires_grad=True)
+    x.amax(1).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [[0, 0.5, 0, 0.5], [0, 0.5, 0.5, 0]])
+
+
 @settings(max_examples=20)
 @given(data=st.data())
 def test_clamp_with_tensor_bounds_matches_pytorch(torch, data):

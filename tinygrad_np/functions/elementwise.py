@@ -103,7 +103,16 @@ class Pow(Function):
             if zero_zero.any():
                 exponent = exponent + zero_zero
             grad_a = grad * b * a**exponent
-        grad_b = grad * out * np.log(np.where(np.asarray(a) == 0, 1, a)) if need_b else None
+        grad_b = None
+        if need_b:
+            zero = np.asarray(a) == 0
+            log_a = np.log(np.where(zero, 1, a))
+            # At a = 0, PyTorch's convention: the db term is 0 where b >= 0 (a^b is 0 or 1),
+            # and out * log(0) = inf * -inf = -inf where b < 0 (a^b is inf).
+            below = zero & (np.asarray(b) < 0)
+            if below.any():
+                log_a = np.where(below, -np.inf, log_a)
+            grad_b = grad * out * log_a
         return grad_a, grad_b
 
 
@@ -233,22 +242,28 @@ class Clamp(Function):
 
     @staticmethod
     def forward(ctx, a, lo, hi):
-        ctx.save_for_backward(a < lo if lo is not None else np.False_,
-                              a > hi if hi is not None else np.False_)
-        ctx.lo, ctx.hi = lo, hi  # where the bounds cross is a constant too
+        _, need_lo, need_hi = ctx.needs_input_grad
+        # Each input's share of the gradient, as constant masks. Written as "inside the
+        # bounds" rather than "not outside" so that a NaN in `a` passes none, as in PyTorch.
+        if lo is None:
+            inside = a <= hi
+        elif hi is None:
+            inside = a >= lo
+        else:
+            inside = (a >= lo) & (a <= hi)
+        to_lo = to_hi = None
+        if need_lo:
+            to_lo = a < lo if hi is None else (a < lo) & np.less(lo, hi)
+        if need_hi:
+            to_hi = a > hi if lo is None else (a > hi) | np.less(hi, lo)
+        ctx.save_for_backward(inside, to_lo, to_hi)
         return np.clip(a, lo, hi)
 
     @staticmethod
     def backward(ctx, grad):
-        _, need_lo, need_hi = ctx.needs_input_grad
-        below, above = ctx.saved_tensors
-        lo, hi = ctx.lo, ctx.hi
-        grad_lo = grad_hi = None
-        if need_lo:
-            grad_lo = grad * (below if hi is None else below & (np.less(lo, hi)))
-        if need_hi:
-            grad_hi = grad * (above if lo is None else above | (np.less(hi, lo)))
-        return grad * ~(below | above), grad_lo, grad_hi
+        inside, to_lo, to_hi = ctx.saved_tensors
+        return (grad * inside, None if to_lo is None else grad * to_lo,
+                None if to_hi is None else grad * to_hi)
 
 
 class Where(Function):

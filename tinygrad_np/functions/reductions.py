@@ -55,8 +55,13 @@ class Amax(Function):
     def backward(ctx, grad):
         x, out = ctx.saved_tensors
         shape = kept_shape(x.shape, ctx.dims)
-        hit = np.asarray(x) == np.asarray(out).reshape(shape)
-        share = (hit / hit.sum(axis=ctx.dims, keepdims=True)).astype(x.dtype)
+        x_values, out_values = np.asarray(x), np.asarray(out).reshape(shape)
+        hit = x_values == out_values
+        count = hit.sum(axis=ctx.dims, keepdims=True)
+        if not count.all():  # a NaN result (NaN != NaN): like PyTorch, the NaNs get the gradient
+            hit |= np.isnan(x_values) & np.isnan(out_values)
+            count = hit.sum(axis=ctx.dims, keepdims=True)
+        share = (hit / count).astype(x.dtype)
         return grad.reshape(shape) * share, None, None
 
 
