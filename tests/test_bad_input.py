@@ -94,6 +94,11 @@ def text_file(tmp: Path) -> Path:
     return path
 
 
+def float_dim(op: str) -> Callable[[Path], Any]:
+    """`r(2, 3).op(1.0)`: a float where a dim (an int) belongs."""
+    return lambda _: getattr(r(2, 3), op)(1.0)
+
+
 class NoSuperInit(nn.Module):
     def __init__(self) -> None:
         self.w = p(2)
@@ -419,6 +424,83 @@ ROWS = [
         ValueError, "DataLoader", "got 0", "positive integer"),
     Row("module-load-not-a-mapping", lambda _: nn.Linear(2, 2).load_state_dict([1]), TypeError,
         "load_state_dict", "got list", "mapping of names to tensors"),
+    # ---- found by a differential fuzz against PyTorch ------------------------------------
+    Row("reshape-negative-size", lambda _: r(2, 3).reshape(-2, 3), ValueError,
+        r"reshape\(\)", r"size -2 at position 0 of shape \(-2, 3\)", "-1 in one place"),
+    Row("view-negative-size", lambda _: r(2, 3).view(3, -5), ValueError,
+        r"reshape\(\)", r"size -5 at position 1 of shape \(3, -5\)", "sizes must be >= 0"),
+    Row("reshape-two-inferred", lambda _: r(2, 3).reshape(-1, -1), ValueError,
+        r"reshape\(\)", r"\(-1, -1\) has -1 in 2 places", "give all but one of the sizes"),
+    Row("view-float-size", lambda _: r(2, 3).view(2.0, 3), TypeError,
+        r"reshape\(\)", r"float 2\.0 at position 0", r"convert with int\(\)"),
+    Row("permute-float-dim", lambda _: r(2, 3).permute(1.0, 0), TypeError,
+        r"permute\(\)", "dims must be ints, got float 1.0", r"convert with int\(\)"),
+    Row("randn-float-size", lambda _: tg.randn(2.5), TypeError,
+        r"randn\(\)", r"float 2\.5 at position 0", r"int\(\)"),
+    Row("rand-float-size", lambda _: tg.rand(3, 2.0), TypeError,
+        r"rand\(\)", r"float 2\.0 at position 1 of \(3, 2\.0\)", r"int\(\)"),
+    Row("zeros-float-size", lambda _: tg.zeros((2, 2.5)), TypeError,
+        r"zeros\(\)", r"float 2\.5", r"int\(\)"),
+    Row("ones-bool-size", lambda _: tg.ones(True), TypeError,
+        r"ones\(\)", "bool True", "must be ints"),
+    Row("ones-string-size", lambda _: tg.ones("3"), TypeError,
+        r"ones\(\)", "str '3'", "must be ints"),
+    Row("full-float-size", lambda _: tg.full((2.5,), 1.0), TypeError,
+        r"full\(\)", r"float 2\.5", r"int\(\)"),
+    Row("full-bare-float-size", lambda _: tg.full(2.5, 1.0), TypeError,
+        r"full\(\)", r"float 2\.5", r"int\(\)"),
+    Row("randint-float-size", lambda _: tg.randint(0, 3, (2.5,)), TypeError,
+        r"randint\(\)", r"float 2\.5", r"int\(\)"),
+    Row("eye-float-size", lambda _: tg.eye(2, 2.5), TypeError,
+        r"eye\(\)", r"float 2\.5 at position 1", r"int\(\)"),
+    Row("negative-ones", lambda _: tg.ones(3, -1), ValueError,
+        "ones", r"\(3, -1\)", "sizes must be >= 0"),
+    Row("negative-rand", lambda _: tg.rand(-2), ValueError,
+        "rand", r"\(-2,\)", "sizes must be >= 0"),
+    Row("negative-full", lambda _: tg.full((2, -2), 1.0), ValueError,
+        "full", r"\(2, -2\)", "sizes must be >= 0"),
+    Row("negative-randint", lambda _: tg.randint(0, 3, (-1,)), ValueError,
+        "randint", r"\(-1,\)", "sizes must be >= 0"),
+    Row("cat-single-tensor", lambda _: tg.cat(r(2, 3)), TypeError,
+        r"cat\(\)", r"single Tensor of shape \(2, 3\)", r"cat\(\[a, b\]\)"),
+    Row("stack-single-tensor", lambda _: tg.stack(r(2, 3)), TypeError,
+        r"stack\(\)", r"single Tensor of shape \(2, 3\)", r"stack\(list\(t\)\)"),
+    Row("cat-single-array", lambda _: tg.cat(np.ones((2, 3))), TypeError,
+        r"cat\(\)", r"single ndarray of shape \(2, 3\)", "pass a list or tuple"),
+    Row("size-dim", lambda _: r(2, 3).size(5), IndexError,
+        r"size\(\)", r"dim 5.*\(2, 3\)", r"use a dim in \[-2, 1\]"),
+    Row("size-dim-0d", lambda _: T(1.0).size(0), IndexError,
+        r"size\(\)", r"dim 0.*0-d tensor \(shape \(\)\)", r"size\(\) without a dim"),
+    Row("grad-float-output", lambda _: tg.grad(1.0, p(2)), TypeError,
+        r"grad\(\)", "outputs.*got float 1.0", "a Tensor or a sequence of Tensors"),
+    Row("grad-non-tensor-input", lambda _: (lambda q: tg.grad(q.sum(), [q, 2.0]))(p(2)),
+        TypeError, r"grad\(\)", r"inputs\[1\] is a float", "a Tensor or a sequence of Tensors"),
+    *[Row(f"{op}-float-dim", float_dim(op), TypeError,
+          rf"{op}\(\)", "dim must be .*got float 1.0", "an int or a tuple of ints")
+      for op in ("sum", "mean", "prod", "amax", "amin", "std", "var", "logsumexp", "squeeze")],
+    Row("sum-float-in-dims", lambda _: r(2, 3).sum((0, 1.0)), TypeError,
+        r"sum\(\)", r"tuple \(0, 1\.0\)", "an int or a tuple of ints"),
+    *[Row(f"{op}-float-dim", float_dim(op), TypeError,
+          rf"{op}\(\)", "got 1.0", "dim must be one int")
+      for op in ("softmax", "log_softmax", "max", "min", "argmax", "argmin")],
+    Row("add-string", lambda _: r(2, 3) + "a", TypeError,
+        r"add\(\)", r"type str \('a'\).*float32, shape \(2, 3\)", "use a number, a Tensor"),
+    Row("radd-string", lambda _: "a" + r(2, 3), TypeError,
+        r"add\(\)", r"type str \('a'\)", "use a number, a Tensor"),
+    Row("mul-none", lambda _: r(2) * None, TypeError,
+        r"mul\(\)", r"type NoneType \(None\)", "use a number, a Tensor"),
+    Row("div-string", lambda _: idx(1, 2) / "a", TypeError,
+        r"div\(\)", r"type str.*int64", "use a number, a Tensor"),
+    Row("add-string-array", lambda _: r(2) + np.array(["a", "b"]), TypeError,
+        r"add\(\)", "type ndarray", "numeric array"),
+    Row("clamp-string", lambda _: r(2, 3).clamp("a"), TypeError,
+        r"clamp\(\)", r"type str \('a'\).*float32", "use a number, a Tensor"),
+    Row("where-string", lambda _: tg.where(r(2) > 0, r(2), "a"), TypeError,
+        r"where\(\)", r"type str \('a'\)", "use a number, a Tensor"),
+    Row("less-string", lambda _: r(2) < "a", TypeError,
+        r"less\(\)", r"type str \('a'\)", "use a number, a Tensor"),
+    Row("np-add-string", lambda _: np.add(r(2), "a"), TypeError,
+        r"add\(\)", r"type str \('a'\)", "use a number, a Tensor"),
 ]
 
 
@@ -644,6 +726,62 @@ def test_empty_tensors_flow_through_forward_and_backward_like_pytorch() -> None:
             (yt * torch.tensor(w)).sum().backward()
             np.testing.assert_array_equal(x.grad.data, xt.grad.numpy(), err_msg=name)
             assert x.grad.shape == (0, 3)
+
+
+def test_an_empty_list_index_selects_nothing_like_pytorch() -> None:
+    x = tg.Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    for index, shape in (([], (0, 3)), (([], 0), (0,)), ((0, []), (0,)), ((slice(None), []),
+                                                                             (2, 0))):
+        y = x[index]
+        assert y.shape == shape and y.dtype == x.dtype
+        (y * 2).sum().backward()
+        np.testing.assert_array_equal(x.grad.data, np.zeros((2, 3)))
+        x.grad = None
+    z = tg.zeros(2, 3)
+    z[[]] = 5.0  # assigns nothing
+    np.testing.assert_array_equal(z.data, np.zeros((2, 3)))
+
+
+def test_empty_list_index_matches_pytorch() -> None:
+    torch = pytest.importorskip("torch")
+    base = np.arange(6.0).reshape(2, 3)
+    for index in ([], ([], 0), (0, []), (slice(None), [])):
+        x = tg.Tensor(base, requires_grad=True)
+        xt = torch.tensor(base, requires_grad=True)
+        y, yt = x[index], xt[index]
+        np.testing.assert_array_equal(y.data, yt.detach().numpy())
+        assert y.shape == tuple(yt.shape)
+        y.sum().backward()
+        yt.sum().backward()
+        np.testing.assert_array_equal(x.grad.data, xt.grad.numpy())
+
+
+ARG_CASES = [((2, 3), None, True), ((2, 3), None, False), ((2, 3, 4), None, True),
+             ((), None, True), ((), None, False), ((2, 3), 1, True), ((2, 3), -2, True),
+             ((2, 3), 0, False), ((), 0, True), ((4,), 0, True)]
+
+
+@pytest.mark.parametrize("op", ["argmax", "argmin"])
+def test_argmax_argmin_keepdim_shapes(op: str) -> None:
+    values = np.array([[3.0, 9.0, 1.0], [7.0, 0.0, 5.0]])
+    flat = {"argmax": 1, "argmin": 4}[op]
+    got = getattr(tg.tensor(values), op)(None, keepdim=True)
+    assert got.shape == (1, 1) and got.tolist() == [[flat]]
+    assert getattr(tg.tensor(values), op)().shape == ()
+    assert getattr(tg.zeros(2, 3, 4), op)(None, keepdim=True).shape == (1, 1, 1)
+    assert getattr(tg.tensor(2.0), op)(None, keepdim=True).shape == ()
+
+
+@pytest.mark.parametrize("op", ["argmax", "argmin"])
+@pytest.mark.parametrize("shape, dim, keepdim", ARG_CASES)
+def test_argmax_argmin_match_pytorch(op: str, shape: tuple[int, ...], dim: Any,
+                                     keepdim: bool) -> None:
+    torch = pytest.importorskip("torch")
+    values = np.random.default_rng(1).standard_normal(shape)
+    got = getattr(tg.tensor(values), op)(dim, keepdim=keepdim)
+    want = getattr(torch.tensor(values), op)(dim, keepdim=keepdim)
+    assert got.shape == tuple(want.shape)
+    np.testing.assert_array_equal(got.data, want.numpy())
 
 
 def test_an_empty_batch_trains_without_error() -> None:

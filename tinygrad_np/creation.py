@@ -31,8 +31,10 @@ def _new(array: np.ndarray, requires_grad: bool) -> Tensor:
 
 
 def _size(size: Any, op: str) -> tuple[int, ...]:
-    """The requested shape, refusing negative sizes with a message naming the call."""
-    shape = _shape_arg((size,) if isinstance(size, (int, np.integer)) else size)
+    """The requested shape, refusing non-integer and negative sizes with a message naming the
+    call. `size` is the tuple of positional sizes (zeros(2, 3)) or the one size argument
+    (full((2, 3), v), randint(0, 5, (4,)); a bare number there is a 1-d size)."""
+    shape = _shape_arg(size if isinstance(size, (tuple, list)) else (size,), op)
     if any(n < 0 for n in shape):
         raise ValueError(
             f"{op}(): size {shape} has a negative dimension; sizes must be >= 0 (0 gives an "
@@ -112,11 +114,29 @@ def randint(low: int, high: int, size: Sequence[int], dtype: Any = np.int64,
     return _new(rng.integers(low, high, size=_size(size, "randint")).astype(dtype), False)
 
 
+def _tensor_list(tensors: Any, op: str) -> list[Any]:
+    """cat's and stack's `tensors`: a non-empty sequence. A single Tensor (or array) is
+    refused, as in PyTorch, rather than iterated over its rows."""
+    if isinstance(tensors, (Tensor, np.ndarray)):
+        raise TypeError(
+            f"{op}(): expected a sequence of tensors, got a single {type(tensors).__name__} of "
+            f"shape {np.shape(tensors)}; pass a list or tuple, e.g. {op}([a, b]) (to join a "
+            f"tensor's rows, {op}(list(t)))."
+        )
+    try:
+        tensors = list(tensors)
+    except TypeError:
+        raise TypeError(f"{op}(): expected a sequence of tensors, got "
+                        f"{type(tensors).__name__}; pass a list or tuple, e.g. {op}([a, b]).") \
+            from None
+    if not tensors:
+        raise ValueError(f"{op}(): expected a non-empty sequence of tensors.")
+    return tensors
+
+
 def cat(tensors: Sequence[Any], dim: int = 0) -> Tensor:
     """Concatenate along an existing dimension; all other dimensions must match."""
-    tensors = list(tensors)
-    if not tensors:
-        raise ValueError("cat(): expected a non-empty sequence of tensors.")
+    tensors = _tensor_list(tensors, "cat")
     shapes = [np.shape(t._data if isinstance(t, Tensor) else t) for t in tensors]
     ndim = len(shapes[0])
     if ndim == 0 or not -ndim <= dim < ndim:
@@ -135,9 +155,7 @@ def cat(tensors: Sequence[Any], dim: int = 0) -> Tensor:
 
 def stack(tensors: Sequence[Any], dim: int = 0) -> Tensor:
     """Join along a new dimension; all tensors must have the same shape."""
-    tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
-    if not tensors:
-        raise ValueError("stack(): expected a non-empty sequence of tensors.")
+    tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in _tensor_list(tensors, "stack")]
     shapes = {t.shape for t in tensors}
     if len(shapes) != 1:
         raise ValueError(f"stack(): all tensors must have the same shape, got {sorted(shapes)}.")

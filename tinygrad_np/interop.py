@@ -94,7 +94,7 @@ def _refuse(name: str) -> None:
 def array_ufunc(ufunc: Any, method: str, inputs: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     op = _UFUNCS.get(ufunc)
     if op is not None and method == "__call__" and not kwargs:
-        return op(*_promote(*inputs)) if len(inputs) == 2 else op(*inputs)
+        return op(*_promote(*inputs, ufunc.__name__)) if len(inputs) == 2 else op(*inputs)
     if ufunc in _NO_GRAD_UFUNCS and method == "__call__":
         result = ufunc(*_plain(inputs), **_plain(kwargs))
         return Tensor._wrap(np.asarray(result), None, False, [0])

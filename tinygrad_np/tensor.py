@@ -19,11 +19,33 @@ max_result = namedtuple("max", ["values", "indices"])
 min_result = namedtuple("min", ["values", "indices"])
 
 
-def _shape_arg(shape: Sequence[Any]) -> tuple[int, ...]:
-    """Accept f(2, 3) and f((2, 3)) alike, as PyTorch does."""
+def _shape_arg(shape: Sequence[Any], op: str, what: str = "sizes") -> tuple[int, ...]:
+    """Accept f(2, 3) and f((2, 3)) alike, as PyTorch does; every size must be an integer
+    (a float or a bool is refused rather than truncated, as in PyTorch)."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = shape[0]
-    return tuple(int(n) for n in shape)
+    for i, n in enumerate(shape):
+        if type(n) is not int and not isinstance(n, np.integer):  # (bool is refused too)
+            raise TypeError(
+                f"{op}(): {what} must be ints, got {type(n).__name__} {n!r} at position {i} of "
+                f"{tuple(shape)!r}; pass whole numbers as ints (convert with int() first)."
+            )
+    return tuple([int(n) for n in shape])
+
+
+def _check_new_shape(shape: tuple[int, ...], numel: int, op: str) -> None:
+    """A target shape for reshape/view: sizes >= 0, and -1 (inferred) in at most one place."""
+    for i, n in enumerate(shape):
+        if n < -1:
+            raise ValueError(
+                f"{op}(): invalid size {n} at position {i} of shape {shape}; sizes must be "
+                f">= 0, or -1 in one place to have that size inferred from the {numel} elements."
+            )
+    if shape.count(-1) > 1:
+        raise ValueError(
+            f"{op}(): shape {shape} has -1 in {shape.count(-1)} places, but only one size can "
+            f"be inferred; give all but one of the sizes (the tensor has {numel} elements)."
+        )
 
 
 def _array(x: Any) -> Any:
@@ -115,7 +137,13 @@ class Tensor:
         return self._data.ndim
 
     def size(self, dim: int | None = None) -> Any:
-        return self._data.shape if dim is None else self._data.shape[dim]
+        shape = self._data.shape
+        if dim is None:
+            return shape
+        if not shape:
+            raise IndexError(f"size(): dim {dim!r} is out of range: a 0-d tensor (shape ()) has "
+                             "no dimensions; call size() without a dim to get ().")
+        return shape[self._dim(dim, "size")]
 
     def numel(self) -> int:
         return self._data.size
@@ -277,6 +305,9 @@ class Tensor:
             result = op(self._data, other)
         except ValueError as err:
             raise function.op_error(op.__name__, (self._data, np.asarray(other)), err) from None
+        except TypeError:  # NumPy's UFuncTypeError: an operand that is not numeric
+            _check_numeric(op.__name__, self._data, other)
+            raise
         return Tensor._wrap(np.asarray(result), None, False, [0])
 
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
@@ -345,9 +376,9 @@ class Tensor:
             raise ValueError("clamp(): give at least one of min and max.")
         # Bounds never change the dtype (a NumPy float64 bound keeps a float32 tensor float32).
         if min is not None:
-            min = _promote(self, min)[1]
+            min = _promote(self, min, "clamp")[1]
         if max is not None:
-            max = _promote(self, max)[1]
+            max = _promote(self, max, "clamp")[1]
         return fn.Clamp.apply(self, min, max)
 
     clip = clamp
@@ -379,7 +410,17 @@ class Tensor:
         ndim = self._data.ndim
         if dim is None:
             return tuple(range(ndim))
-        dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+        if type(dim) is int or isinstance(dim, np.integer):
+            dims: tuple[Any, ...] = (dim,)
+        else:
+            dims = tuple(dim) if isinstance(dim, (tuple, list)) else (None,)
+            for d in dims:
+                if type(d) is not int and not isinstance(d, np.integer):  # (refuses bool too)
+                    raise TypeError(
+                        f"{op}(): dim must be an int or a tuple of ints, got "
+                        f"{type(dim).__name__} {dim!r}; e.g. {op}(dim=1) or {op}(dim=(0, 1)) "
+                        "(None for all dims)."
+                    )
         if not dims:  # dim=() reduces everything, as in PyTorch (NumPy's axis=() reduces nothing)
             return tuple(range(ndim))
         out = []
@@ -429,8 +470,9 @@ class Tensor:
             correction: int | None = None, axis: Any = None,
             keepdims: bool | None = None) -> Tensor:
         self._check_floating("std")
-        return fn.StdFromVariance.apply(self.var(dim, unbiased, keepdim, correction=correction,
-                                                 axis=axis, keepdims=keepdims))
+        dims = self._dims(dim, axis, "std")  # (so that a bad dim's error names std)
+        return fn.StdFromVariance.apply(self.var(dims, unbiased, keepdim, correction=correction,
+                                                 keepdims=keepdims))
 
     def amax(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
              keepdims: bool | None = None) -> Tensor:
@@ -491,11 +533,15 @@ class Tensor:
         return self._arg_extremum(np.argmin, dim, keepdim, "argmin")
 
     def _arg_extremum(self, pick: Any, dim: Any, keepdim: bool, op: str) -> Tensor:
-        dims = self._nonempty(self._dims(None if dim is None else int(dim), None, op), op)
-        if dim is None:
-            idx = pick(self._data)
-        else:  # a 0-d tensor has no axis: its only element is at index 0
-            idx = pick(self._data, axis=dims[0], keepdims=keepdim) if dims else 0
+        if dim is None:  # over the flattened tensor; keepdim keeps every dim, with size 1
+            self._nonempty(self._dims(None, None, op), op)
+            idx = pick(self._data, keepdims=keepdim)
+        else:
+            d = self._dim(dim, op)
+            if self._data.ndim:
+                idx = pick(self._data, axis=self._nonempty((d,), op)[0], keepdims=keepdim)
+            else:  # a 0-d tensor has no axis: its only element is at index 0
+                idx = 0
         return Tensor._wrap(np.asarray(idx), None, False, [0])
 
     def logsumexp(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
@@ -532,8 +578,11 @@ class Tensor:
 
     # ---- shape ----------------------------------------------------------------------------
     def reshape(self, *shape: Any) -> Tensor:
+        shape = _shape_arg(shape, "reshape")
+        if min(shape, default=0) < 0:
+            _check_new_shape(shape, self._data.size, "reshape")
         try:
-            return fn.Reshape.apply(self, _shape_arg(shape))
+            return fn.Reshape.apply(self, shape)
         except ValueError as err:
             raise ValueError(
                 f"{err} The new shape must hold the same number of elements "
@@ -570,7 +619,7 @@ class Tensor:
         return self.reshape(shape[:dim] + (1,) + shape[dim:])
 
     def permute(self, *dims: Any) -> Tensor:
-        axes = _shape_arg(dims)
+        axes = _shape_arg(dims, "permute", "dims")
         if sorted(d % max(self.ndim, 1) for d in axes) != list(range(self.ndim)):
             raise ValueError(
                 f"permute(): dims {axes} are not a permutation of the {self.ndim} dimensions "
@@ -602,7 +651,7 @@ class Tensor:
 
     def expand(self, *sizes: Any) -> Tensor:
         """Broadcast to `sizes` (-1 keeps a dimension), without copying."""
-        sizes = _shape_arg(sizes)
+        sizes = _shape_arg(sizes, "expand")
         lead = len(sizes) - self._data.ndim
         shape = tuple(
             self._data.shape[i - lead] if n == -1 and i >= lead else n for i, n in enumerate(sizes)
@@ -610,7 +659,7 @@ class Tensor:
         return self.broadcast_to(shape)
 
     def broadcast_to(self, *shape: Any) -> Tensor:
-        shape = _shape_arg(shape)
+        shape = _shape_arg(shape, "broadcast_to")
         if shape == self._data.shape:
             return self
         try:
@@ -782,9 +831,9 @@ def _binary(function: Any, t: Tensor, other: Any, reverse: bool = False) -> Tens
     common cases (same dtype; a float tensor and a Python number) are decided in two checks."""
     if type(other) is Tensor:
         if other._data.dtype is not t._data.dtype:
-            t, other = _promote(t, other)
+            t, other = _promote(t, other, function.__name__.lower())
     elif type(other) not in (float, int) or t._data.dtype.kind != "f":
-        t, other = _promote(t, other)
+        t, other = _promote(t, other, function.__name__.lower())
     return function.apply(other, t) if reverse else function.apply(t, other)
 
 
@@ -800,8 +849,9 @@ def _true_divide(t: Tensor, other: Any, reverse: bool = False) -> Tensor:
 _CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}
 
 
-def _promote(a: Any, b: Any) -> tuple[Any, Any]:
-    """Make NumPy compute `a (op) b` in the dtype PyTorch would give.
+def _promote(a: Any, b: Any, op: str) -> tuple[Any, Any]:
+    """Make NumPy compute `a (op) b` in the dtype PyTorch would give; refuse (naming `op`) an
+    operand that is not numeric, such as a string or None.
 
     NumPy 2 widens more eagerly: float32 with an int64 array or with a NumPy float64 scalar
     gives float64, and an int array with a Python float gives float64. PyTorch keeps a tensor's
@@ -816,7 +866,8 @@ def _promote(a: Any, b: Any) -> tuple[Any, Any]:
         if da.dtype == db.dtype:
             return a, b
         ka, kb = _CATEGORY.get(da.dtype.kind), _CATEGORY.get(db.dtype.kind)
-        if ka is None or kb is None:
+        if ka is None or kb is None:  # complex, or not numeric at all
+            _check_numeric(op, da, db)
             return a, b
         if ka != kb:  # the lower category takes the higher one's dtype
             return (_cast(a, db.dtype), b) if ka < kb else (a, _cast(b, da.dtype))
@@ -830,10 +881,31 @@ def _promote(a: Any, b: Any) -> tuple[Any, Any]:
         a, b = _with_number(a, da, db)
     elif b_array and isinstance(da, _NUMBERS):
         b, a = _with_number(b, db, da)
+    else:  # a list, a complex number, ... (NumPy decides), or something that is not a number
+        _check_numeric(op, da, db)
     return a, b
 
 
-_NUMBERS = (bool, int, float, np.generic)
+_NUMBERS = (bool, int, float, np.number, np.bool_)
+
+
+def _check_numeric(op: str, *operands: Any) -> None:
+    """Raise a TypeError naming `op` if an operand is not numeric (a string, None, an object
+    array), instead of NumPy's UFuncTypeError from inside the op. Runs only on the slow paths
+    (operands that are neither same-dtype arrays nor Python numbers)."""
+    for i, value in enumerate(operands):
+        try:
+            kind = np.asarray(value).dtype.kind
+        except ValueError:  # a ragged list: NumPy's own error says what is wrong
+            continue
+        if kind not in "biufc":
+            others = [f"dtype {o.dtype}, shape {o.shape}" if isinstance(o, np.ndarray)
+                      else type(o).__name__ for j, o in enumerate(operands) if j != i]
+            shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
+            raise TypeError(
+                f"{op}(): unsupported operand of type {type(value).__name__} ({shown}) for a "
+                f"tensor ({'; '.join(others)}); use a number, a Tensor or a numeric array."
+            )
 
 
 def _with_number(x: Any, data: np.ndarray, number: Any) -> tuple[Any, Any]:
@@ -861,7 +933,8 @@ def _normalize_index(index: Any) -> tuple[Any, ...]:
         if isinstance(i, Tensor):
             i = i._data
         elif isinstance(i, list):
-            i = np.asarray(i)
+            # An empty list selects nothing, as in PyTorch (NumPy makes it a float array).
+            i = np.asarray(i) if i else np.empty(0, dtype=np.intp)
         if isinstance(i, np.ndarray) and i.dtype.kind not in "iub":
             raise IndexError(
                 f"indexing: an index array must hold integers or booleans, got dtype {i.dtype}; "
@@ -904,7 +977,7 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:
         cond = cond.astype(bool)
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         return Tensor._wrap(np.where(cond, input, other), None, False, [0])
-    return fn.Where.apply(cond, *_promote(input, other))
+    return fn.Where.apply(cond, *_promote(input, other, "where"))
 
 
 function.Tensor = Tensor

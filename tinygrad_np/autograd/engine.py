@@ -332,6 +332,30 @@ def _root_gradient(t: Any, gradient: Any, who: str) -> Any:
     return g
 
 
+def _tensors(values: Any, what: str) -> list[Any]:
+    """grad()'s `outputs` or `inputs`: a Tensor, or a sequence (any iterable) of Tensors."""
+    tensor = function.Tensor
+    if isinstance(values, tensor):
+        return [values]
+    try:
+        items = None if isinstance(values, (str, bytes)) else list(values)
+    except TypeError:
+        items = None
+    if items is None:
+        raise TypeError(
+            f"grad(): {what} must be a Tensor or a sequence of Tensors, got "
+            f"{type(values).__name__} {values!r:.40}; pass the tensors themselves (e.g. "
+            "grad(loss, [w, b]))."
+        )
+    for i, v in enumerate(items):
+        if not isinstance(v, tensor):
+            raise TypeError(
+                f"grad(): {what}[{i}] is a {type(v).__name__}, not a Tensor; {what} must be a "
+                "Tensor or a sequence of Tensors."
+            )
+    return items
+
+
 def grad(
     outputs: Any,
     inputs: Any,
@@ -346,9 +370,8 @@ def grad(
     `allow_unused=True`). Leaves' `.grad` are not touched.
     """
     tensor = function.Tensor
-    outputs = [outputs] if isinstance(outputs, tensor) else list(outputs)
-    single = isinstance(inputs, tensor)
-    inputs = [inputs] if single else list(inputs)
+    outputs = _tensors(outputs, "outputs")
+    inputs = _tensors(inputs, "inputs")
     if grad_outputs is None:
         grad_outputs = [None] * len(outputs)
     elif not isinstance(grad_outputs, (list, tuple)):
@@ -359,7 +382,7 @@ def grad(
             "one per output (None for a scalar output)."
         )
     for i, x in enumerate(inputs):
-        if not isinstance(x, tensor) or not x.requires_grad:
+        if not x.requires_grad:
             raise RuntimeError(
                 f"grad(): input {i} does not require grad; nothing to differentiate."
             )
