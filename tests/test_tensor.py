@@ -141,6 +141,41 @@ def test_type_promotion_follows_pytorch():
     assert (tg.tensor(np.array([1], np.int32)) + 5).dtype == np.int32
 
 
+I32 = np.array([1, 2], np.int32)
+# clamp, where, cat and stack take the dtypes PyTorch gives (checked against torch 2.13).
+JOINED_DTYPES = [
+    ("clamp-int-float-bounds", lambda: tg.tensor([1, 2]).clamp(0.5, 2.5), np.float32),
+    ("clamp-int-max-only", lambda: tg.tensor([1, 2]).clamp(max=2.5), np.float32),
+    ("clamp-int32-int-bounds", lambda: tg.tensor(I32).clamp(1, 2), np.int32),
+    ("clamp-float64-tensor-bound", lambda: tg.tensor([1.0]).clamp(tg.tensor(np.ones(1))),
+     np.float64),
+    ("where-two-floats", lambda: tg.where(tg.tensor([True, False]), 1.0, 0.0), np.float32),
+    ("where-two-ints", lambda: tg.where(tg.tensor([True]), 1, 0), np.int64),
+    ("where-int-tensor-float", lambda: tg.where(tg.tensor([True]), tg.tensor([1]), 0.5),
+     np.float32),
+    ("cat-int64-float32", lambda: tg.cat([tg.tensor([1]), tg.tensor([1.0])]), np.float32),
+    ("cat-int32-int64", lambda: tg.cat([tg.tensor(I32), tg.tensor([1])]), np.int64),
+    ("cat-bool-uint8", lambda: tg.cat([tg.tensor([True]), tg.tensor(np.ones(1, np.uint8))]),
+     np.uint8),
+    ("stack-int64-float32", lambda: tg.stack([tg.tensor([1]), tg.tensor([1.0])]), np.float32),
+]
+
+
+@pytest.mark.parametrize("make, dtype", [c[1:] for c in JOINED_DTYPES],
+                         ids=[c[0] for c in JOINED_DTYPES])
+def test_clamp_where_and_cat_take_pytorchs_dtype(make, dtype):
+    assert make().dtype == dtype
+
+
+def test_cat_casts_through_the_graph():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)  # float32, joined with a float64 array
+    y = tg.cat([x, tg.tensor(np.array([3.0]))])
+    assert y.dtype == np.float64
+    (y * y).sum().backward()
+    assert x.grad.dtype == np.float32
+    np.testing.assert_array_equal(x.grad.data, [2.0, 4.0])
+
+
 def test_true_division_of_integers_gives_the_default_float_dtype():
     ints, bools = tg.tensor([1, 3]), tg.tensor([True, False])
     for quotient in (ints / tg.tensor([2, 4]), ints / 2, ints.div(2), 3 / ints, bools / 2):

@@ -10,7 +10,7 @@ import numpy as np
 from . import functions as fn
 from .dtypes import get_default_dtype
 from .random import default_generator
-from .tensor import Tensor, _shape_arg
+from .tensor import _CATEGORY, Tensor, _cast, _shape_arg
 
 
 def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -150,7 +150,17 @@ def cat(tensors: Sequence[Any], dim: int = 0) -> Tensor:
                 f"cat(): shapes {shapes} differ outside dim {dim}; every tensor must have the "
                 "same size in all other dimensions."
             )
+    arrays = [t._data if isinstance(t, Tensor) else np.asarray(t) for t in tensors]
+    dtype = _joined_dtype([a.dtype for a in arrays])
+    tensors = [t if a.dtype == dtype else _cast(t, dtype) for t, a in zip(tensors, arrays)]
     return fn.Cat.apply(d, *tensors)
+
+
+def _joined_dtype(dtypes: list[np.dtype]) -> np.dtype:
+    """PyTorch's dtype for tensors joined together: the highest category (bool < int < float)
+    decides, and within it the widest dtype (NumPy would make int64 and float32 float64)."""
+    top = max(_CATEGORY.get(d.kind, 3) for d in dtypes)
+    return np.result_type(*[d for d in dtypes if _CATEGORY.get(d.kind, 3) == top])
 
 
 def stack(tensors: Sequence[Any], dim: int = 0) -> Tensor:

@@ -374,12 +374,14 @@ class Tensor:
     def clamp(self, min: Any = None, max: Any = None) -> Tensor:
         if min is None and max is None:
             raise ValueError("clamp(): give at least one of min and max.")
-        # Bounds never change the dtype (a NumPy float64 bound keeps a float32 tensor float32).
+        # The dtype PyTorch gives x op bound: an integer tensor with a float bound gives the
+        # default float dtype, and a NumPy float64 scalar keeps a float32 tensor float32.
+        x = self
         if min is not None:
-            min = _promote(self, min, "clamp")[1]
+            x, min = _promote(x, min, "clamp")
         if max is not None:
-            max = _promote(self, max, "clamp")[1]
-        return fn.Clamp.apply(self, min, max)
+            x, max = _promote(x, max, "clamp")
+        return fn.Clamp.apply(x, min, max)
 
     clip = clamp
 
@@ -976,7 +978,7 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:
     if cond.dtype != np.bool_:
         cond = cond.astype(bool)
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
-        return Tensor._wrap(np.where(cond, input, other), None, False, [0])
+        input = Tensor(input)  # Python numbers take PyTorch's dtypes (1.0: the default float)
     return fn.Where.apply(cond, *_promote(input, other, "where"))
 
 
