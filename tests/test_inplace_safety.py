@@ -324,3 +324,22 @@ def test_in_place_updates_refuse_what_they_cannot_record() -> None:
     with tg.no_grad():
         a[0] = w[0]
     assert not a.requires_grad and a.data[0] == 2.0
+
+
+def test_overwriting_a_whole_graph_tensor_sends_exact_zeros_back() -> None:
+    # PyTorch's CopySlices: the overwritten part of the old tensor gets exactly 0 (so its
+    # producer still runs backward, and its version check still fires), even against inf.
+    x = _x()
+    h = x * 2.0
+    h.copy_(tg.tensor(np.array(4.0)))  # broadcast over all of h
+    (h * h).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, np.zeros((2, 3)))
+    x = _x()
+    h = x * 2.0
+    h[0] = 5.0
+    (h * np.array([np.inf, 1.0, 1.0])).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [[0, 0, 0], [np.inf, 2, 2]])
+    s = (x * 2.0).sigmoid()  # Sigmoid saves its output, which copy_ then overwrites
+    s.copy_(tg.tensor(np.array(4.0)))
+    with pytest.raises(RuntimeError, match=STALE.format(op="Sigmoid")):
+        s.sum().backward()

@@ -92,17 +92,19 @@ class IndexAddZeros(Function):
 
 class SetItem(Function):
     """a[index] = v, written into a's own array (the Tensor `a` becomes this node's output, as
-    PyTorch's CopySlices): da = grad where a kept its values, 0 where they were overwritten;
-    dv = grad[index] (the engine sums it over the dimensions v was broadcast along)."""
+    PyTorch's CopySlices): da = grad where a kept its values and exactly 0 where they were
+    overwritten; dv = grad[index] (the engine sums it over the dimensions v was broadcast
+    along)."""
 
     @staticmethod
     def forward(ctx, a, index, v):
-        need_a = ctx.needs_input_grad[0]
-        if need_a and index is not Ellipsis:
-            kept = np.ones(a.shape, dtype=a.dtype)
-            kept[index] = 0
-            ctx.save_for_backward(kept)  # a constant mask, freed by backward
-        if ctx.needs_input_grad[2] and index is not Ellipsis and not is_basic_index(index):
+        need_a, _, need_v = ctx.needs_input_grad
+        if need_a:  # a constant mask, freed by backward (a[...] = v overwrites all of a)
+            kept = np.False_ if index is Ellipsis else np.ones(a.shape, dtype=bool)
+            if index is not Ellipsis:
+                kept[index] = False
+            ctx.save_for_backward(kept)
+        if need_v and index is not Ellipsis and not is_basic_index(index):
             _refuse_repeats(a.shape, index)
         ctx.index = index
         a[index] = v
@@ -112,9 +114,9 @@ class SetItem(Function):
     def backward(ctx, grad):
         need_a, _, need_v = ctx.needs_input_grad
         grad_a = None
-        if need_a and ctx.index is not Ellipsis:  # (a[...] = v overwrites all of a)
+        if need_a:  # (where, not a product: an overwritten NaN or inf gradient must not leak)
             (kept,) = ctx.saved_tensors
-            grad_a = grad * kept
+            grad_a = np.where(kept, grad, 0)
         return grad_a, None, (grad[ctx.index] if need_v else None)
 
 
