@@ -343,3 +343,36 @@ def test_overwriting_a_whole_graph_tensor_sends_exact_zeros_back() -> None:
     s.copy_(tg.tensor(np.array(4.0)))
     with pytest.raises(RuntimeError, match=STALE.format(op="Sigmoid")):
         s.sum().backward()
+
+
+INPLACE_VARIANTS = [("neg_", ()), ("exp_", ()), ("log_", ()), ("sqrt_", ()), ("abs_", ()),
+                    ("sin_", ()), ("cos_", ()), ("tanh_", ()), ("sigmoid_", ()), ("relu_", ()),
+                    ("square_", ()), ("pow_", (3,)), ("clamp_", (0.3, 1.5)),
+                    ("clip_", (None, 1.0))]
+
+
+@pytest.mark.parametrize("name, args", INPLACE_VARIANTS, ids=[n for n, _ in INPLACE_VARIANTS])
+def test_in_place_variants_equal_their_out_of_place_op_in_values_and_gradients(
+    name: str, args: tuple
+) -> None:
+    data = np.array([[0.5, 1.25, 2.0], [0.75, 1.5, 3.0]])
+    x, ref = tg.Tensor(data, requires_grad=True), tg.Tensor(data, requires_grad=True)
+    h = x * 1.0
+    assert getattr(h, name)(*args) is h  # in place, returning the tensor itself
+    expected = getattr(ref * 1.0, name[:-1])(*args)
+    np.testing.assert_array_equal(h.data, expected.data)
+    (h * h).sum().backward()
+    (expected * expected).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, ref.grad.data)
+    plain = tg.Tensor(data.copy())  # outside the graph: the array itself changes
+    array = plain.data
+    getattr(plain, name)(*args)
+    assert plain.data is array
+    np.testing.assert_array_equal(array, expected.data)
+
+
+def test_in_place_variants_refuse_a_dtype_they_cannot_keep() -> None:
+    with pytest.raises(TypeError, match=r"exp_: the result's dtype float32 cannot be stored in "
+                                        r"place in this int64 tensor; use the out-of-place "
+                                        r"exp\(\)"):
+        tg.tensor([1, 2]).exp_()

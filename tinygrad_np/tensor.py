@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import weakref
 from collections import namedtuple
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -778,6 +778,59 @@ class Tensor:
     def copy_(self, src: Any) -> Tensor:
         """Write `src` (broadcast, cast to this tensor's dtype as in PyTorch) into this tensor."""
         return self._assign("copy_", Ellipsis, src)
+
+    def _apply_(self, op: str, method: Callable[..., Tensor], *args: Any) -> Tensor:
+        """self = method(self, *args), in place: the out-of-place op (on a copy of the old
+        values when recorded: it may save them), written back."""
+        source = self.clone() if self._records_update(None) else self.detach()
+        result = method(source, *args)
+        if not np.can_cast(result.dtype, self._data.dtype, "same_kind"):
+            raise TypeError(
+                f"{op}: the result's dtype {result.dtype} cannot be stored in place in this "
+                f"{self._data.dtype} tensor; use the out-of-place {op[:-1]}() instead."
+            )
+        return self._assign(op, Ellipsis, result)
+
+    def neg_(self) -> Tensor:
+        return self._apply_("neg_", Tensor.__neg__)
+
+    def exp_(self) -> Tensor:
+        return self._apply_("exp_", Tensor.exp)
+
+    def log_(self) -> Tensor:
+        return self._apply_("log_", Tensor.log)
+
+    def sqrt_(self) -> Tensor:
+        return self._apply_("sqrt_", Tensor.sqrt)
+
+    def abs_(self) -> Tensor:
+        return self._apply_("abs_", Tensor.abs)
+
+    def sin_(self) -> Tensor:
+        return self._apply_("sin_", Tensor.sin)
+
+    def cos_(self) -> Tensor:
+        return self._apply_("cos_", Tensor.cos)
+
+    def tanh_(self) -> Tensor:
+        return self._apply_("tanh_", Tensor.tanh)
+
+    def sigmoid_(self) -> Tensor:
+        return self._apply_("sigmoid_", Tensor.sigmoid)
+
+    def relu_(self) -> Tensor:
+        return self._apply_("relu_", Tensor.relu)
+
+    def square_(self) -> Tensor:
+        return self._apply_("square_", Tensor.square)
+
+    def pow_(self, exponent: Any) -> Tensor:
+        return self._apply_("pow_", Tensor.__pow__, exponent)
+
+    def clamp_(self, min: Any = None, max: Any = None) -> Tensor:
+        return self._apply_("clamp_", Tensor.clamp, min, max)
+
+    clip_ = clamp_
 
     def __iadd__(self, other: Any) -> Tensor:
         return self.add_(other) if not self._records() else self + other
