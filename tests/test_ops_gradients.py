@@ -97,6 +97,31 @@ def ordered_bounds(draw: st.DrawFn) -> tuple[tuple[tg.Tensor, ...], dict]:
     return (x, lo, hi), {}
 
 
+# Divisors of the % and // tests, before the common scale.
+DIVISORS = [-2.0, -1.0, -0.5, 0.5, 1.0, 2.0]
+
+
+@st.composite
+def division_args(draw: st.DrawFn, scalar: str | None = None) -> tuple:
+    """a and b for % and //, broadcastable, with every quotient a / b that broadcasting forms
+    at least 0.05 from an integer: away from the jumps of %, so that finite differences hold.
+    With b = s b0 for b0 in DIVISORS and a = s (k / 2 + f), f in [0.1, 0.4], for one scale s,
+    a / b = (k / 2 + f) / b0 stays off the integers whichever b meets which a. `scalar` ("a"
+    or "b") makes that operand a Python float, passed as a keyword argument."""
+    a_shape, b_shape = draw(tst.broadcastable_shapes(2))
+    a_shape, b_shape = (() if scalar == "a" else a_shape), (() if scalar == "b" else b_shape)
+    s = draw(st.floats(0.5, 2.0))
+    k = draw(tst.arrays(a_shape, np.int64, elements=st.integers(-6, 5)))
+    f = draw(tst.arrays(a_shape, elements=st.floats(0.1, 0.4)))
+    a = s * (k / 2 + f)
+    b = s * draw(tst.arrays(b_shape, elements=st.sampled_from(DIVISORS)))
+    if scalar == "a":
+        return (tg.tensor(b, requires_grad=True),), {"a": float(a)}
+    if scalar == "b":
+        return (tg.tensor(a, requires_grad=True),), {"b": float(b)}
+    return (tg.tensor(a, requires_grad=True), tg.tensor(b, requires_grad=True)), {}
+
+
 @st.composite
 def var_args(draw: st.DrawFn) -> tuple[tuple[tg.Tensor], dict]:
     # Sides >= 2, so every reduced group has at least 2 (distinct) values: var > 0, and the
@@ -301,6 +326,7 @@ ELEMENTWISE = [
     Op("tanh", tg.Tensor.tanh, np.tanh, unary()),
     Op("sigmoid", tg.Tensor.sigmoid, lambda a: 1 / (1 + np.exp(-a)), unary()),
     Op("relu", tg.Tensor.relu, lambda a: np.maximum(a, 0), unary()),
+    Op("sign", tg.Tensor.sign, np.sign, unary()),
     # Bounds no generated value comes within 1e-6 of.
     Op("clamp", lambda x: x.clamp(-0.7312, 1.3177), lambda a: np.clip(a, -0.7312, 1.3177),
        unary()),
@@ -330,6 +356,14 @@ BINARY = [
     Op("pow_tensor_tensor", lambda a, b: a**b, np.power, nary(domain=("positive", "real"))),
     Op("maximum", tg.Tensor.maximum, np.maximum, nary(unique=True)),
     Op("minimum", tg.Tensor.minimum, np.minimum, nary(unique=True)),
+    Op("remainder", lambda a, b: a % b, np.remainder, division_args()),
+    Op("remainder_by_scalar", lambda x, b: tg.remainder(x, b), lambda a, b: np.remainder(a, b),
+       division_args(scalar="b")),
+    Op("rmod_scalar", lambda x, a: a % x, lambda b, a: np.remainder(a, b),
+       division_args(scalar="a")),
+    # ndarray % Tensor goes through NumPy's ufunc protocol.
+    Op("ndarray_rmod", lambda x, a: np.array([a]) % x.unsqueeze(-1),
+       lambda b, a: np.remainder(np.array([a]), b[..., None]), division_args(scalar="a")),
     Op("where", lambda a, b, cond: tg.where(cond, a, b),
        lambda a, b, cond: np.where(cond, a, b), where_args()),
     Op("radd_scalar", lambda x: 1.5 + x, lambda a: 1.5 + a, unary()),
@@ -378,6 +412,20 @@ REDUCTIONS = [
        lambda a, dim, keepdim: np_logsumexp(a, np_axis(a, dim), keepdim), reduce_args()),
     Op("prod", lambda x, dim, keepdim: x.prod(dim, keepdim),
        lambda a, dim, keepdim: np.prod(a, np_axis(a, dim), keepdims=keepdim), reduce_args()),
+    # dtype= casts the input first: float32 input gives a float64 result, float32 gradients.
+    Op("sum_dtype", lambda x, dim, keepdim: x.sum(dim, keepdim, dtype=np.float64),
+       lambda a, dim, keepdim: np.sum(a, np_axis(a, dim), np.float64, keepdims=keepdim),
+       reduce_args()),
+    Op("mean_dtype", lambda x, dim, keepdim: tg.mean(x, dim, keepdim, dtype=np.float64),
+       lambda a, dim, keepdim: np.mean(a, np_axis(a, dim), np.float64, keepdims=keepdim),
+       reduce_args()),
+    Op("prod_dtype", lambda x, dim, keepdim: x.prod(dim, keepdim, dtype="float64"),
+       lambda a, dim, keepdim: np.prod(a.astype(np.float64), np_axis(a, dim),
+                                       keepdims=keepdim), reduce_args()),
+    # In float32 (the cast's finite differences need a large step, as astype_float32's).
+    Op("sum_dtype_float32", lambda x, dim: x.sum(dim, dtype=np.float32),
+       lambda a, dim: np.sum(a.astype(np.float32), np_axis(a, dim)),
+       reduce_args(keepdim=False), tol={"eps": 1e-3, "atol": 1e-3, "rtol": 1e-3}),
     Op("softmax", lambda x, dim: x.softmax(dim),
        lambda a, dim: stable_softmax(a, np_axis(a, dim)),
        reduce_args(single_dim=True, keepdim=False)),
@@ -653,9 +701,13 @@ TIE_OPS = [
     ("softmax", 1, lambda x: x.softmax(-1)),
     ("logsumexp", 1, lambda x: x.logsumexp(0)),
     ("pow_zero", 1, lambda x: x**0),
+    ("sign", 1, lambda x: x.sign()),
+    # Zero divisors too: NaN and inf values and gradients, as PyTorch's.
+    ("remainder", 2, lambda a, b: a % b),
 ]
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # NumPy's, for remainder's zero divisors
 @pytest.mark.parametrize("name, n, fn", TIE_OPS, ids=[t[0] for t in TIE_OPS])
 @settings(max_examples=15)
 @given(data=st.data())
@@ -767,6 +819,179 @@ def test_clamp_with_tensor_bounds_matches_pytorch(torch, data):
     expected.sum().backward()
     for t, r in zip(ours, theirs):
         np.testing.assert_array_equal(t.grad.data, r.grad.numpy())
+
+
+# ---- %, //, sign and reductions' dtype= ---------------------------------------------------
+
+@settings(max_examples=20)
+@given(data=st.data())
+def test_remainder_and_floor_divide_match_pytorch(torch, data):
+    (a, b), _ = data.draw(division_args())
+    ta, tb = (torch.tensor(t.data, requires_grad=True) for t in (a, b))
+    out, expected = a % b, ta % tb
+    np.testing.assert_array_equal(out.data, expected.detach().numpy())
+    np.testing.assert_array_equal((a // b).data, (ta.detach() // tb.detach()).numpy())
+    weights = np.linspace(0.5, 1.5, out.numel()).reshape(out.shape)
+    out.backward(weights)
+    expected.backward(torch.tensor(weights))
+    for t, r in ((a, ta), (b, tb)):
+        np.testing.assert_allclose(t.grad.data, r.grad.numpy(), rtol=1e-14, atol=1e-15)
+
+
+# Operand kinds for % and //: tensor dtypes, and Python numbers (int, float).
+DIVISION_KINDS = [np.bool_, np.int32, np.int64, np.float32, np.float64, int, float]
+DIVISION_PAIRS = [(a, b) for a in DIVISION_KINDS for b in DIVISION_KINDS
+                  if not (a in (int, float) and b in (int, float)) and not a is b is np.bool_]
+
+
+def _division_operand(data: st.DataObject, kind: Any, shape: tuple, divisor: bool) -> Any:
+    """Integer divisors are nonzero (zero raises, tested apart); float values are quarters,
+    so that exact multiples (zero remainders, with their signs) and zero divisors occur."""
+    if kind is np.bool_:
+        elements = st.just(True) if divisor else st.booleans()
+    elif kind is int or np.dtype(kind).kind == "i":
+        elements = st.integers(-9, 9).filter(bool) if divisor else st.integers(-40, 40)
+    else:
+        elements = st.integers(-36, 36).map(lambda v: v / 4)
+    if kind in (int, float):
+        return kind(data.draw(elements))
+    return data.draw(tst.arrays(shape, kind, elements=elements))
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # NumPy's, for float division by 0
+@pytest.mark.parametrize("kinds", DIVISION_PAIRS, ids=lambda k: f"{k[0].__name__}-{k[1].__name__}")
+@settings(max_examples=5)
+@given(data=st.data())
+def test_remainder_and_floor_divide_values_and_dtypes_match_pytorch(torch, kinds, data):
+    shapes = data.draw(tst.broadcastable_shapes(2))
+    a, b = (_division_operand(data, k, s, i == 1) for i, (k, s) in enumerate(zip(kinds, shapes)))
+    ours = [tg.tensor(v) if isinstance(v, np.ndarray) else v for v in (a, b)]
+    theirs = [torch.tensor(v) if isinstance(v, np.ndarray) else v for v in (a, b)]
+    for op in (lambda x, y: x % y, lambda x, y: x // y):
+        out, expected = op(*ours).data, op(*theirs).numpy()
+        assert out.dtype == expected.dtype
+        np.testing.assert_array_equal(out, expected)
+        np.testing.assert_array_equal(np.signbit(out), np.signbit(expected))  # signed zeros
+
+
+@pytest.mark.parametrize("op", ["remainder", "floor_divide"])
+def test_integer_division_by_zero_and_bool_operands_raise(op):
+    fn = getattr(tg, op)
+    for a, b in [(tg.tensor([4, 5]), tg.tensor([2, 0])), (tg.tensor([4, 5]), 0),
+                 (7, tg.tensor([1, 0], dtype=np.int32)), (tg.tensor([True]), tg.tensor([0]))]:
+        with pytest.raises(RuntimeError, match=rf"{op}: integer division by zero.*x\.float"):
+            fn(a, b)
+    with pytest.raises(TypeError, match=rf"{op}: not defined for two bool.*x\.long"):
+        fn(tg.tensor([True, False]), tg.tensor([True, True]))
+    with pytest.raises(TypeError, match="unsupported operand of type str"):
+        fn(tg.tensor([1.0]), "2")
+
+
+def test_floor_divide_is_recorded_but_has_no_derivative_like_pytorch():
+    a, b = f64([5.0, -5.0]), f64([2.0, 2.0], requires_grad=False)
+    for q in (a // b, 7.0 // a, a.floor_divide(2), tg.floor_divide(a, b), np.floor_divide(a, b),
+              np.array([5.0, 6.0]) // a):
+        assert q.requires_grad and q.grad_fn.name() == "FloorDivBackward"
+        with pytest.raises(RuntimeError, match="derivative for floor_divide is not implemented"):
+            q.sum().backward()
+    with tg.no_grad():
+        assert not (a // b).requires_grad
+    q = a.detach() // b
+    assert not q.requires_grad and q.tolist() == [2.0, -3.0]
+    assert (tg.tensor([7, -7]) // 2).dtype == np.int64  # integers stay integers
+
+
+def test_remainder_has_the_sign_of_the_divisor_and_its_zeros_that_of_the_dividend():
+    a, b = f64([5.5, -5.5, 5.5, -5.5, 4.0, -4.0]), f64([2.0, 2.0, -2.0, -2.0, -2.0, 2.0])
+    out = a.remainder(b)
+    np.testing.assert_array_equal(out.data, [1.5, 0.5, -0.5, -1.5, 0, 0])
+    np.testing.assert_array_equal(np.signbit(out.data), [0, 0, 1, 1, 0, 1])  # as PyTorch
+    out.sum().backward()
+    np.testing.assert_array_equal(a.grad.data, np.ones(6))
+    np.testing.assert_array_equal(b.grad.data, -np.floor_divide(a.data, b.data))
+    c = f64([5.5, -1.0])
+    (c % 2.0).sum().backward()  # only the dividend needs a gradient: nothing is saved
+    np.testing.assert_array_equal(c.grad.data, [1, 1])
+
+
+def test_sign_is_in_the_graph_with_gradient_zero_like_pytorch():
+    x = f64([-2.0, 0.0, 3.0, np.nan, -np.inf])
+    for s in (x.sign(), tg.sign(x), np.sign(x)):
+        assert s.grad_fn.name() == "SignBackward"
+        np.testing.assert_array_equal(s.data, [-1, 0, 1, 0, -1])  # 0 at NaN, as in PyTorch
+    x.sign().backward(np.full(5, np.inf))  # zeros, not inf * 0
+    np.testing.assert_array_equal(x.grad.data, np.zeros(5))
+    (g,) = tg.grad(x.sign().sum(), x, create_graph=True)
+    np.testing.assert_array_equal(g.data, np.zeros(5))
+    i = tg.tensor([-3, 0, 2])
+    assert i.sign().dtype == np.int64 and i.sign().tolist() == [-1, 0, 1]
+
+
+def test_sign_matches_pytorch(torch):
+    for dtype in (np.float32, np.float64):
+        values = np.array([np.nan, -0.0, 0.0, np.inf, -np.inf, -2.5, 1e-45], dtype=dtype)
+        x, t = tg.tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)
+        out, expected = x.sign(), t.sign()
+        np.testing.assert_array_equal(out.data, expected.detach().numpy())
+        np.testing.assert_array_equal(np.signbit(out.data), np.signbit(expected.detach().numpy()))
+        out.sum().backward()
+        expected.sum().backward()
+        np.testing.assert_array_equal(x.grad.data, t.grad.numpy())
+        assert x.grad.dtype == t.grad.numpy().dtype
+
+
+REDUCE_KWARGS = [{}, {"dim": 1}, {"dim": 0, "keepdim": True}]  # (torch.prod takes one dim)
+
+
+@pytest.mark.parametrize("op", ["sum", "mean", "prod"])
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_reduction_dtype_casts_the_input_first_like_pytorch(torch, op, dtype):
+    x = np.array([[1.5, -2.25, 3.0], [0.5, 4.0, -1.0]], dtype=np.float32)
+    tol = {"rtol": 1e-3} if dtype == np.float16 else {"rtol": 1e-6}
+    for kwargs in REDUCE_KWARGS:
+        ours, theirs = tg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+        out = getattr(ours, op)(dtype=dtype, **kwargs)
+        expected = getattr(theirs, op)(dtype=getattr(torch, np.dtype(dtype).name), **kwargs)
+        assert out.dtype == expected.detach().numpy().dtype == dtype
+        np.testing.assert_allclose(out.data, expected.detach().numpy(), **tol)
+        out.sum().backward()
+        expected.sum().backward()
+        assert ours.grad.dtype == theirs.grad.numpy().dtype == np.float32  # the input's
+        np.testing.assert_allclose(ours.grad.data, theirs.grad.numpy(), **tol)
+
+
+@pytest.mark.parametrize("op", ["sum", "mean", "prod"])
+@pytest.mark.parametrize("dtype", [np.bool_, np.int32, np.int64, np.float32])
+@pytest.mark.parametrize("source", [np.int64, np.int32, np.bool_])
+def test_reduction_dtype_of_integers_and_bools_matches_pytorch(torch, op, dtype, source):
+    x = np.array([[1, 0, 3], [2, 5, 1]]).astype(source)
+    torch_dtype = getattr(torch, np.dtype(dtype).name)
+    for kwargs in REDUCE_KWARGS:
+        try:
+            expected = getattr(torch.tensor(x), op)(dtype=torch_dtype, **kwargs).numpy()
+        except RuntimeError:  # mean() of integers
+            with pytest.raises(RuntimeError, match=rf"{op}\(\): dtype .* not floating"):
+                getattr(tg.tensor(x), op)(dtype=dtype, **kwargs)
+            continue
+        out = getattr(tg, op)(tg.tensor(x), dtype=dtype, **kwargs).data
+        assert out.dtype == expected.dtype
+        np.testing.assert_array_equal(out, expected)
+
+
+def test_reduction_to_an_integer_dtype_refuses_a_tensor_that_requires_grad(torch):
+    x, t = f64([1.5, 2.5]), torch.tensor([1.5, 2.5], requires_grad=True)
+    for op in ("sum", "prod"):
+        with pytest.raises(RuntimeError):
+            getattr(t, op)(dtype=torch.int64)
+        with pytest.raises(RuntimeError, match=rf"{op}\(\): dtype int64 cannot carry gradients"):
+            getattr(x, op)(dtype=np.int64)
+        with tg.no_grad():  # no gradient wanted: allowed, as in PyTorch
+            assert getattr(x, op)(dtype=np.int64).item() == {"sum": 3, "prod": 2}[op]
+    with pytest.raises(RuntimeError, match=r"mean\(\): dtype int64 is not floating point"):
+        x.mean(dtype=np.int64)
+    with pytest.raises(TypeError, match=r"sum\(\): 'float99' is not a dtype"):
+        x.sum(dtype="float99")
+    assert np.sum(x, dtype=np.float32).dtype == np.float32  # through NumPy's protocol too
 
 
 # ---- numerically extreme inputs -----------------------------------------------------------

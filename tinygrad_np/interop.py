@@ -34,23 +34,27 @@ _UFUNCS: dict[Any, Callable[..., Any]] = {
     np.tanh: fn.Tanh.apply,
     np.maximum: fn.Maximum.apply,
     np.minimum: fn.Minimum.apply,
+    np.remainder: fn.Remainder.apply,
+    np.floor_divide: fn.FloorDiv.apply,
+    np.sign: Tensor.sign,
 }
 
-# Ufuncs whose result carries no gradient (comparisons, tests, sign): computed on the data,
+# Ufuncs whose result carries no gradient (comparisons, tests): computed on the data,
 # returned as a Tensor outside the graph, like Tensor's comparison operators.
 _NO_GRAD_UFUNCS = {
     np.equal, np.not_equal, np.less, np.less_equal, np.greater, np.greater_equal,
-    np.isfinite, np.isinf, np.isnan, np.sign, np.logical_and, np.logical_or, np.logical_xor,
+    np.isfinite, np.isinf, np.isnan, np.logical_and, np.logical_or, np.logical_xor,
     np.logical_not,
 }
 
 
 _FUNCTIONS: dict[Any, Callable[..., Any]] = {
-    np.sum: lambda x, axis=None, keepdims=False: Tensor.sum(_t(x), axis=axis, keepdims=keepdims),
-    np.mean: lambda x, axis=None, keepdims=False: Tensor.mean(_t(x), axis=axis,
-                                                              keepdims=keepdims),
-    np.prod: lambda x, axis=None, keepdims=False: Tensor.prod(_t(x), axis=axis,
-                                                              keepdims=keepdims),
+    np.sum: lambda x, axis=None, dtype=None, keepdims=False: Tensor.sum(
+        _t(x), axis=axis, dtype=dtype, keepdims=keepdims),
+    np.mean: lambda x, axis=None, dtype=None, keepdims=False: Tensor.mean(
+        _t(x), axis=axis, dtype=dtype, keepdims=keepdims),
+    np.prod: lambda x, axis=None, dtype=None, keepdims=False: Tensor.prod(
+        _t(x), axis=axis, dtype=dtype, keepdims=keepdims),
     np.reshape: lambda x, shape: Tensor.reshape(_t(x), shape),
     np.transpose: lambda x, axes=None: (_t(x).T if axes is None
                                         else Tensor.permute(_t(x), tuple(axes))),

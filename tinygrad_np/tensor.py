@@ -267,6 +267,18 @@ class Tensor:
     def __rpow__(self, base: Any) -> Tensor:
         return _binary(fn.Pow, self, base, reverse=True)
 
+    def __mod__(self, other: Any) -> Tensor:
+        return _binary(fn.Remainder, self, other)
+
+    def __rmod__(self, other: Any) -> Tensor:
+        return _binary(fn.Remainder, self, other, reverse=True)
+
+    def __floordiv__(self, other: Any) -> Tensor:
+        return _binary(fn.FloorDiv, self, other)
+
+    def __rfloordiv__(self, other: Any) -> Tensor:
+        return _binary(fn.FloorDiv, self, other, reverse=True)
+
     def __matmul__(self, other: Any) -> Tensor:
         return matmul(self, other)
 
@@ -285,6 +297,8 @@ class Tensor:
     pow = __pow__
     matmul = __matmul__
     neg = __neg__
+    remainder = __mod__  # Python's %: the result has the divisor's sign, as in PyTorch
+    floor_divide = __floordiv__  # Python's //: rounds toward -inf; it has no gradient
 
     def add(self, other: Any) -> Tensor:
         return _binary(fn.Add, self, other)
@@ -365,11 +379,11 @@ class Tensor:
         return fn.Mul.apply(self, self)
 
     def sign(self) -> Tensor:
-        """Not differentiable (its derivative is 0 almost everywhere)."""
+        """-1, 0 or 1 (0 at NaN); in the graph with gradient 0, as in PyTorch."""
         data = self._data
-        # NumPy has no sign for bool; PyTorch's is the identity.
-        return Tensor._wrap(data.copy() if data.dtype.kind == "b" else np.sign(data), None,
-                            False, [0])
+        if data.dtype.kind == "b":  # NumPy has no sign for bool; PyTorch's is the identity
+            return Tensor._wrap(data.copy(), None, False, [0])
+        return fn.Sign.apply(self)
 
     def clamp(self, min: Any = None, max: Any = None) -> Tensor:
         if min is None and max is None:
@@ -444,13 +458,35 @@ class Tensor:
         dims = self._dims(dim, None, op)
         return dims[0] if dims else 0
 
-    def sum(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
-            keepdims: bool | None = None) -> Tensor:
+    def _reduce_as(self, dtype: Any, op: str, reduce: Callable[[Tensor], Tensor]) -> Tensor:
+        """A reduction's `dtype=`, as in PyTorch: the input is cast first (through Cast, so
+        the gradient comes back in the input's dtype), and the result is of `dtype` (NumPy
+        would sum small integers in int64, and count bools rather than or them)."""
+        dtype = as_dtype(dtype, f"{op}()")
+        if op == "mean" and dtype.kind not in "fc":
+            raise RuntimeError(f"mean(): dtype {dtype} is not floating point, so a mean cannot "
+                               "be held in it (as in PyTorch); pass e.g. dtype=np.float32.")
+        if dtype.kind not in "fc" and self._requires_grad and state.grad_enabled:
+            raise RuntimeError(
+                f"{op}(): dtype {dtype} cannot carry gradients, and this tensor requires grad "
+                "(as in PyTorch); reduce in a floating dtype, or .detach() the tensor first."
+            )
+        return reduce(self.astype(dtype)).astype(dtype)
+
+    def sum(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None,
+            axis: Any = None, keepdims: bool | None = None) -> Tensor:
+        """The sum over `dim` (all by default); `dtype` casts the input first, as in PyTorch."""
+        if dtype is not None:
+            return self._reduce_as(dtype, "sum", lambda t: t.sum(dim, keepdim, axis=axis,
+                                                                 keepdims=keepdims))
         keep = keepdim if keepdims is None else keepdims
         return fn.Sum.apply(self, self._dims(dim, axis, "sum"), keep)
 
-    def mean(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
-             keepdims: bool | None = None) -> Tensor:
+    def mean(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None,
+             axis: Any = None, keepdims: bool | None = None) -> Tensor:
+        if dtype is not None:
+            return self._reduce_as(dtype, "mean", lambda t: t.mean(dim, keepdim, axis=axis,
+                                                                   keepdims=keepdims))
         keep = keepdim if keepdims is None else keepdims
         self._check_floating("mean")
         return fn.Mean.apply(self, self._dims(dim, axis, "mean"), keep)
@@ -551,8 +587,11 @@ class Tensor:
         keep = keepdim if keepdims is None else keepdims
         return fn.LogSumExp.apply(_floating(self), self._dims(dim, axis, "logsumexp"), keep)
 
-    def prod(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
-             keepdims: bool | None = None) -> Tensor:
+    def prod(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None,
+             axis: Any = None, keepdims: bool | None = None) -> Tensor:
+        if dtype is not None:
+            return self._reduce_as(dtype, "prod", lambda t: t.prod(dim, keepdim, axis=axis,
+                                                                   keepdims=keepdims))
         keep = keepdim if keepdims is None else keepdims
         return fn.Prod.apply(self, self._dims(dim, axis, "prod"), keep)
 

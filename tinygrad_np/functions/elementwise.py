@@ -71,6 +71,82 @@ class Div(Function):
         return (grad / b if need_a else None), (-grad * a / (b * b) if need_b else None)
 
 
+def _check_division(op: str, a, b) -> None:
+    """Refuse what PyTorch refuses and NumPy would answer: an integer division by zero (NumPy
+    gives 0 with a warning) and two bool operands (NumPy computes in int8)."""
+    kind = np.result_type(a, b).kind
+    if kind == "b":
+        raise TypeError(f"{op}: not defined for two bool operands (as in PyTorch); convert "
+                        "one first, e.g. x.long().")
+    if kind in "iu" and not np.all(b):
+        raise RuntimeError(
+            f"{op}: integer division by zero (ZeroDivisionError, as in PyTorch); the divisor "
+            "has zeros. Remove them, or divide in floating point (x.float()) to get inf/NaN."
+        )
+
+
+class Remainder(Function):
+    """remainder(a, b) = a - b floor(a / b), with b's sign (Python's %, torch.remainder).
+    d/da = 1;  d/db = -floor(a / b), which is piecewise constant: saved as a constant, so that
+    under create_graph its own derivative is 0, as in PyTorch."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        _check_division("remainder", a, b)
+        if ctx.needs_input_grad[1]:
+            # PyTorch's d/db is -floor_divide(a, b), which can differ from -floor(a / b) by 1
+            # where a / b rounds to an integer; divmod gives it with the remainder, in one pass.
+            quotient, out = np.divmod(a, b)
+            ctx.save_for_backward(quotient)
+        else:
+            out = np.remainder(a, b)
+        if out.dtype.kind == "f":
+            # PyTorch's zero result has a's sign (it starts from fmod); NumPy's has b's.
+            out = np.where(out == 0, np.copysign(out, a), out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        need_b = ctx.needs_input_grad[1]
+        return grad, (-grad * ctx.saved_tensors[0] if need_b else None)
+
+
+class FloorDiv(Function):
+    """floor(a / b), rounded toward -inf like Python's // (torch.floor_divide). Like PyTorch,
+    the result of operands that require grad is in the graph, but a backward through it raises:
+    PyTorch defines no derivative for it."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        _check_division("floor_divide", a, b)
+        return np.floor_divide(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise RuntimeError(
+            "floor_divide: derivative for floor_divide is not implemented (as in PyTorch); "
+            "divide detached operands (a.detach() // b.detach()) to use the result as a "
+            "constant."
+        )
+
+
+class Sign(Function):
+    """sign(a) in {-1, 0, 1}, and 0 at NaN as in PyTorch (NumPy gives NaN). Its derivative is
+    0 wherever it exists; like PyTorch's SignBackward, the gradient is zeros everywhere."""
+
+    @staticmethod
+    def forward(ctx, a):
+        out = np.sign(a)
+        if out.dtype.kind == "f":
+            out = np.where(np.isnan(out), 0, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        # A constant: also under create_graph, where the gradient of zeros is zero.
+        return np.zeros(ctx.out_shape, ctx.out_dtype)
+
+
 class Neg(Function):
     @staticmethod
     def forward(ctx, a):
