@@ -14,6 +14,7 @@ from . import functions as fn
 from .autograd import engine, function
 from .autograd.grad_mode import state
 from .dtypes import as_dtype, check_can_require_grad, get_default_dtype, to_array
+from .inplace import InPlaceUpdates, _array
 
 max_result = namedtuple("max", ["values", "indices"])
 min_result = namedtuple("min", ["values", "indices"])
@@ -48,11 +49,7 @@ def _check_new_shape(shape: tuple[int, ...], numel: int, op: str) -> None:
         )
 
 
-def _array(x: Any) -> Any:
-    return x._data if isinstance(x, Tensor) else x
-
-
-class Tensor:
+class Tensor(InPlaceUpdates):
     """A NumPy array that can record the operations applied to it, for reverse-mode autodiff.
 
     `Tensor(data, requires_grad=False, dtype=None)` copies `data`; Python floats become float32
@@ -727,166 +724,8 @@ class Tensor:
         for i in range(len(self)):
             yield self[i]
 
-    # ---- in-place updates -----------------------------------------------------------------
-    def _inplace(self, op: str) -> np.ndarray:
-        """The array to change in place, once the change is allowed; counts the change."""
-        if self._requires_grad and self.grad_fn is None and state.grad_enabled:
-            raise RuntimeError(
-                f"{op}: a leaf tensor that requires grad cannot be modified in place while grad "
-                "mode is on; do it under `with tinygrad_np.no_grad():` (as optimizers do), or "
-                "use the out-of-place form (x = x + y)."
-            )
-        if not self._data.flags.writeable:
-            raise RuntimeError(
-                f"{op}: this tensor's data (shape {self._data.shape}) is read-only, e.g. an "
-                "expand()/broadcast_to() view whose elements share memory; call .clone() and "
-                "modify the copy instead."
-            )
-        self._version[0] += 1
-        return self._data
-
-    def _records_update(self, value: Any) -> bool:
-        """Whether an in-place update joins the graph, as in PyTorch: grad mode is on and the
-        tensor's old values or the new ones need gradients."""
-        return state.grad_enabled and (
-            self._requires_grad or (isinstance(value, Tensor) and value._requires_grad))
-
-    def _assign(self, op: str, index: Any, value: Any) -> Tensor:
-        """self[index] = value. In a graph the tensor becomes the output of a SetItem node, so
-        gradients reach both the values it kept and the ones written."""
-        if not self._records_update(value):
-            data = self._inplace(op)
-            try:
-                data[index] = _array(value)
-            except ValueError:
-                raise ValueError(
-                    f"{op}: cannot write values of shape {np.shape(_array(value))} into a "
-                    f"selection of shape {np.shape(data[index])}; they must broadcast to it."
-                ) from None
-            return self
-        if self._data.dtype.kind not in "fc":
-            raise TypeError(
-                f"{op}: this {self._data.dtype} tensor cannot hold values that require grad; "
-                "convert it first, e.g. x = x.float()."
-            )
-        self._inplace(op)
-        self.grad_fn = fn.SetItem.apply(self, index, value).grad_fn
-        self._requires_grad = True
-        return self
-
-    def _update(self, op: str, ufunc: Any, other: Any) -> Tensor:
-        """self = ufunc(self, other), in place."""
-        if self._records_update(other):
-            # From a copy of the old values (the op may save them for its backward), written
-            # back as one recorded assignment.
-            return self._assign(op, Ellipsis, ufunc(self.clone(), other))
-        data = self._inplace(op)
-        try:
-            ufunc(data, _array(other), out=data)
-        except (TypeError, ValueError):
-            value = np.asarray(_array(other), dtype=object if isinstance(other, str) else None)
-            raise TypeError(
-                f"{op}: the result with an operand of dtype {value.dtype} and shape "
-                f"{value.shape} cannot be stored in place in this {data.dtype} tensor of shape "
-                f"{data.shape}; use the out-of-place form (x = x + y), which may change the "
-                "dtype and shape."
-            ) from None
-        return self
-
     def __setitem__(self, index: Any, value: Any) -> None:
         self._assign("__setitem__", _normalize_index(index), value)
-
-    def add_(self, other: Any, alpha: float = 1) -> Tensor:
-        return self._update("add_", np.add, other if alpha == 1 else alpha * other)
-
-    def sub_(self, other: Any, alpha: float = 1) -> Tensor:
-        return self._update("sub_", np.subtract, other if alpha == 1 else alpha * other)
-
-    def mul_(self, other: Any) -> Tensor:
-        return self._update("mul_", np.multiply, other)
-
-    def div_(self, other: Any) -> Tensor:
-        return self._update("div_", np.true_divide, other)
-
-    def zero_(self) -> Tensor:
-        return self._assign("zero_", Ellipsis, 0)
-
-    def fill_(self, value: Any) -> Tensor:
-        return self._assign("fill_", Ellipsis, value)
-
-    def copy_(self, src: Any) -> Tensor:
-        """Write `src` (broadcast, cast to this tensor's dtype as in PyTorch) into this tensor."""
-        return self._assign("copy_", Ellipsis, src)
-
-    def _apply_(self, op: str, method: Callable[..., Tensor], *args: Any) -> Tensor:
-        """self = method(self, *args), in place: the out-of-place op (on a copy of the old
-        values when recorded: it may save them), written back."""
-        source = self.clone() if self._records_update(None) else self.detach()
-        result = method(source, *args)
-        if not np.can_cast(result.dtype, self._data.dtype, "same_kind"):
-            raise TypeError(
-                f"{op}: the result's dtype {result.dtype} cannot be stored in place in this "
-                f"{self._data.dtype} tensor; use the out-of-place {op[:-1]}() instead."
-            )
-        return self._assign(op, Ellipsis, result)
-
-    def neg_(self) -> Tensor:
-        return self._apply_("neg_", Tensor.__neg__)
-
-    def exp_(self) -> Tensor:
-        return self._apply_("exp_", Tensor.exp)
-
-    def log_(self) -> Tensor:
-        return self._apply_("log_", Tensor.log)
-
-    def sqrt_(self) -> Tensor:
-        return self._apply_("sqrt_", Tensor.sqrt)
-
-    def abs_(self) -> Tensor:
-        return self._apply_("abs_", Tensor.abs)
-
-    def sin_(self) -> Tensor:
-        return self._apply_("sin_", Tensor.sin)
-
-    def cos_(self) -> Tensor:
-        return self._apply_("cos_", Tensor.cos)
-
-    def tanh_(self) -> Tensor:
-        return self._apply_("tanh_", Tensor.tanh)
-
-    def sigmoid_(self) -> Tensor:
-        return self._apply_("sigmoid_", Tensor.sigmoid)
-
-    def relu_(self) -> Tensor:
-        return self._apply_("relu_", Tensor.relu)
-
-    def square_(self) -> Tensor:
-        return self._apply_("square_", Tensor.square)
-
-    def pow_(self, exponent: Any) -> Tensor:
-        return self._apply_("pow_", Tensor.__pow__, exponent)
-
-    def clamp_(self, min: Any = None, max: Any = None) -> Tensor:
-        return self._apply_("clamp_", Tensor.clamp, min, max)
-
-    clip_ = clamp_
-
-    def __iadd__(self, other: Any) -> Tensor:
-        return self.add_(other) if not self._records() else self + other
-
-    def __isub__(self, other: Any) -> Tensor:
-        return self.sub_(other) if not self._records() else self - other
-
-    def __imul__(self, other: Any) -> Tensor:
-        return self.mul_(other) if not self._records() else self * other
-
-    def __itruediv__(self, other: Any) -> Tensor:
-        return self.div_(other) if not self._records() else self / other
-
-    def _records(self) -> bool:
-        """`y += 1` on a non-leaf in the graph rebinds y to a new node (same values, correct
-        gradients); on a leaf that requires grad it raises, as in PyTorch."""
-        return self._requires_grad and state.grad_enabled and self.grad_fn is not None
 
     # ---- NumPy protocols: ufuncs and functions on Tensors build graph nodes ---------------
     def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
