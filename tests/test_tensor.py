@@ -139,6 +139,12 @@ def test_type_promotion_follows_pytorch():
     assert (ints + tg.tensor(np.array(1.5))).dtype == np.float64  # a higher category wins
     assert (tg.tensor([True]) + 1).dtype == np.int64
     assert (tg.tensor(np.array([1], np.int32)) + 5).dtype == np.int32
+    # A list operand reads as tensor() reads it (NumPy alone would make it float64).
+    assert (x32 + [1.0, 2.0]).dtype == np.float32
+    assert ([0.5, 1.5] * ints).dtype == np.float32
+    assert (ints - [1, 2]).dtype == np.int64
+    with pytest.raises(TypeError, match=r"add: the list operand: tensor\(\): cannot make a tensor"):
+        x32 + ["a", "b"]
 
 
 I32 = np.array([1, 2], np.int32)

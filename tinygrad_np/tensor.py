@@ -792,6 +792,10 @@ def _promote(a: Any, b: Any, op: str) -> tuple[Any, Any]:
     scalars like Python numbers, and does not let a 0-d operand widen a dimensioned one of the
     same category. Returns the operands, one of them cast where needed (through a Cast node if
     it needs grad)."""
+    if isinstance(a, (list, tuple)):
+        a = _list_operand(op, a)
+    if isinstance(b, (list, tuple)):
+        b = _list_operand(op, b)
     da = a._data if isinstance(a, Tensor) else a
     db = b._data if isinstance(b, Tensor) else b
     a_array, b_array = isinstance(da, np.ndarray), isinstance(db, np.ndarray)
@@ -814,12 +818,20 @@ def _promote(a: Any, b: Any, op: str) -> tuple[Any, Any]:
         a, b = _with_number(a, da, db)
     elif b_array and isinstance(da, _NUMBERS):
         b, a = _with_number(b, db, da)
-    else:  # a list, a complex number, ... (NumPy decides), or something that is not a number
+    else:  # a complex number (NumPy decides), or something that is not a number
         _check_numeric(op, da, db)
     return a, b
 
 
 _NUMBERS = (bool, int, float, np.number, np.bool_)
+
+
+def _list_operand(op: str, values: list | tuple) -> np.ndarray:
+    """A list operand, read as tensor() reads it (1.5 is the default float, not float64)."""
+    try:
+        return to_array(values, copy=False)
+    except (TypeError, ValueError) as err:
+        raise type(err)(f"{op}: the list operand: {err}") from None
 
 
 def _check_numeric(op: str, *operands: Any) -> None:
