@@ -376,3 +376,33 @@ def test_in_place_variants_refuse_a_dtype_they_cannot_keep() -> None:
                                         r"place in this int64 tensor; use the out-of-place "
                                         r"exp\(\)"):
         tg.tensor([1, 2]).exp_()
+
+
+def test_a_recorded_update_through_a_view_is_refused_not_lost() -> None:
+    # h[1:] shares h's array: writing graph values into it would change h while h's graph
+    # never learns of it (a silently wrong gradient); PyTorch rebases h's graph, we refuse.
+    w = _w()
+    h = w * 2.0
+    with pytest.raises(RuntimeError, match=r"add_: this tensor is a view of another one's data"):
+        h[1:].add_(w[:1])
+    a = tg.zeros(3, dtype=np.float64)
+    with pytest.raises(RuntimeError, match=r"__setitem__: this tensor is a view"):
+        a[1:][0] = w[0]
+    a[1:] = w  # through the base itself: recorded
+    a.sum().backward()
+    np.testing.assert_array_equal(w.grad.data, [1.0, 1.0])
+    with tg.no_grad():  # outside the graph a view writes through as NumPy does
+        a[1:][0] = 7.0
+    assert a.data[1] == 7.0
+
+
+def test_an_update_whose_operand_alone_needs_grad_reads_a_copy_of_the_old_values() -> None:
+    # pow_ with an exponent that requires grad, into a tensor that does not: Pow saves its
+    # base for the exponent's gradient, so it must run on a copy, or the write-back would
+    # overwrite what backward reads (a version error at best).
+    e = tg.Tensor(np.array([2.0, 1.0]), requires_grad=True)
+    b = tg.Tensor(np.array([2.0, 3.0]))
+    b.pow_(e)
+    b.sum().backward()
+    np.testing.assert_array_equal(b.data, [4.0, 3.0])
+    np.testing.assert_allclose(e.grad.data, [4 * np.log(2), 3 * np.log(3)], rtol=1e-15)

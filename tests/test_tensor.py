@@ -143,7 +143,7 @@ def test_type_promotion_follows_pytorch():
     assert (x32 + [1.0, 2.0]).dtype == np.float32
     assert ([0.5, 1.5] * ints).dtype == np.float32
     assert (ints - [1, 2]).dtype == np.int64
-    with pytest.raises(TypeError, match=r"add: the list operand: tensor\(\): cannot make a tensor"):
+    with pytest.raises(TypeError, match=r"add\(\): the list operand: tensor\(\): cannot make"):
         x32 + ["a", "b"]
 
 

@@ -137,7 +137,8 @@ def _tensor_list(tensors: Any, op: str) -> list[Any]:
 def cat(tensors: Sequence[Any], dim: int = 0) -> Tensor:
     """Concatenate along an existing dimension; all other dimensions must match."""
     tensors = _tensor_list(tensors, "cat")
-    shapes = [np.shape(t._data if isinstance(t, Tensor) else t) for t in tensors]
+    arrays = [t._data if isinstance(t, Tensor) else np.asarray(t) for t in tensors]
+    shapes = [a.shape for a in arrays]
     ndim = len(shapes[0])
     if ndim == 0 or not -ndim <= dim < ndim:
         raise IndexError(f"cat(): dim {dim} is out of range for tensors of shapes {shapes}; "
@@ -150,7 +151,6 @@ def cat(tensors: Sequence[Any], dim: int = 0) -> Tensor:
                 f"cat(): shapes {shapes} differ outside dim {dim}; every tensor must have the "
                 "same size in all other dimensions."
             )
-    arrays = [t._data if isinstance(t, Tensor) else np.asarray(t) for t in tensors]
     dtype = _joined_dtype([a.dtype for a in arrays])
     tensors = [t if a.dtype == dtype else _cast(t, dtype) for t, a in zip(tensors, arrays)]
     return fn.Cat.apply(d, *tensors)

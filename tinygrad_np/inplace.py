@@ -5,12 +5,15 @@ SetItem node, as PyTorch's CopySlices."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import functions as fn
 from .autograd.grad_mode import state
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
 
 
 def _array(x: Any) -> Any:
@@ -45,13 +48,13 @@ class InPlaceUpdates:
         self._version[0] += 1
         return self._data
 
-    def _records_update(self, value: Any) -> bool:
+    def _records_update(self, *operands: Any) -> bool:
         """Whether an in-place update joins the graph, as in PyTorch: grad mode is on and the
-        tensor's old values or the new ones need gradients."""
-        return state.grad_enabled and (
-            self._requires_grad or (isinstance(value, InPlaceUpdates) and value._requires_grad))
+        tensor's old values, or an operand of the new ones, need gradients."""
+        return state.grad_enabled and (self._requires_grad or any(
+            isinstance(v, InPlaceUpdates) and v._requires_grad for v in operands))
 
-    def _assign(self, op: str, index: Any, value: Any) -> Any:
+    def _assign(self, op: str, index: Any, value: Any) -> Tensor:
         """self[index] = value. In a graph the tensor becomes the output of a SetItem node, so
         gradients reach both the values it kept and the ones written."""
         if not self._records_update(value):
@@ -69,17 +72,24 @@ class InPlaceUpdates:
                 f"{op}: this {self._data.dtype} tensor cannot hold values that require grad; "
                 "convert it first, e.g. x = x.float()."
             )
+        if self._data.base is not None:
+            # The write would change the tensor this one views as well, whose graph would not
+            # know: a silently wrong gradient. (PyTorch rebases the base's graph instead.)
+            raise RuntimeError(
+                f"{op}: this tensor is a view of another one's data (from indexing, reshape, "
+                "transpose, ...), so a recorded update would change that tensor too without "
+                "its graph knowing; update the base tensor itself (base[1:] = v), or .clone() "
+                "the view first."
+            )
         self._inplace(op)
         self.grad_fn = fn.SetItem.apply(self, index, value).grad_fn
         self._requires_grad = True
         return self
 
-    def _update(self, op: str, ufunc: Any, other: Any) -> Any:
+    def _update(self, op: str, ufunc: Any, other: Any) -> Tensor:
         """self = ufunc(self, other), in place."""
         if self._records_update(other):
-            # From a copy of the old values (the op may save them for its backward), written
-            # back as one recorded assignment.
-            return self._assign(op, Ellipsis, ufunc(self.clone(), other))
+            return self._apply_(op, other)  # e.g. add_ -> self.add(other), recorded
         data = self._inplace(op)
         try:
             ufunc(data, _array(other), out=data)
@@ -93,32 +103,32 @@ class InPlaceUpdates:
             ) from None
         return self
 
-    def add_(self, other: Any, alpha: float = 1) -> Any:
+    def add_(self, other: Any, alpha: float = 1) -> Tensor:
         return self._update("add_", np.add, other if alpha == 1 else alpha * other)
 
-    def sub_(self, other: Any, alpha: float = 1) -> Any:
+    def sub_(self, other: Any, alpha: float = 1) -> Tensor:
         return self._update("sub_", np.subtract, other if alpha == 1 else alpha * other)
 
-    def mul_(self, other: Any) -> Any:
+    def mul_(self, other: Any) -> Tensor:
         return self._update("mul_", np.multiply, other)
 
-    def div_(self, other: Any) -> Any:
+    def div_(self, other: Any) -> Tensor:
         return self._update("div_", np.true_divide, other)
 
-    def zero_(self) -> Any:
+    def zero_(self) -> Tensor:
         return self._assign("zero_", Ellipsis, 0)
 
-    def fill_(self, value: Any) -> Any:
+    def fill_(self, value: Any) -> Tensor:
         return self._assign("fill_", Ellipsis, value)
 
-    def copy_(self, src: Any) -> Any:
+    def copy_(self, src: Any) -> Tensor:
         """Write `src` (broadcast, cast to this tensor's dtype as in PyTorch) into this tensor."""
         return self._assign("copy_", Ellipsis, src)
 
-    def _apply_(self, op: str, *args: Any) -> Any:
+    def _apply_(self, op: str, *args: Any) -> Tensor:
         """self = self.op(*args) for the in-place `op_`, e.g. exp_: the out-of-place op (on a
         copy of the old values when recorded: it may save them), written back."""
-        source = self.clone() if self._records_update(None) else self.detach()
+        source = self.clone() if self._records_update(*args) else self.detach()
         result = getattr(source, op[:-1])(*args)
         if not np.can_cast(result.dtype, self._data.dtype, "same_kind"):
             raise TypeError(
@@ -127,57 +137,57 @@ class InPlaceUpdates:
             )
         return self._assign(op, Ellipsis, result)
 
-    def neg_(self) -> Any:
+    def neg_(self) -> Tensor:
         return self._apply_("neg_")
 
-    def exp_(self) -> Any:
+    def exp_(self) -> Tensor:
         return self._apply_("exp_")
 
-    def log_(self) -> Any:
+    def log_(self) -> Tensor:
         return self._apply_("log_")
 
-    def sqrt_(self) -> Any:
+    def sqrt_(self) -> Tensor:
         return self._apply_("sqrt_")
 
-    def abs_(self) -> Any:
+    def abs_(self) -> Tensor:
         return self._apply_("abs_")
 
-    def sin_(self) -> Any:
+    def sin_(self) -> Tensor:
         return self._apply_("sin_")
 
-    def cos_(self) -> Any:
+    def cos_(self) -> Tensor:
         return self._apply_("cos_")
 
-    def tanh_(self) -> Any:
+    def tanh_(self) -> Tensor:
         return self._apply_("tanh_")
 
-    def sigmoid_(self) -> Any:
+    def sigmoid_(self) -> Tensor:
         return self._apply_("sigmoid_")
 
-    def relu_(self) -> Any:
+    def relu_(self) -> Tensor:
         return self._apply_("relu_")
 
-    def square_(self) -> Any:
+    def square_(self) -> Tensor:
         return self._apply_("square_")
 
-    def pow_(self, exponent: Any) -> Any:
+    def pow_(self, exponent: Any) -> Tensor:
         return self._apply_("pow_", exponent)
 
-    def clamp_(self, min: Any = None, max: Any = None) -> Any:
+    def clamp_(self, min: Any = None, max: Any = None) -> Tensor:
         return self._apply_("clamp_", min, max)
 
     clip_ = clamp_
 
-    def __iadd__(self, other: Any) -> Any:
+    def __iadd__(self, other: Any) -> Tensor:
         return self.add_(other) if not self._records() else self + other
 
-    def __isub__(self, other: Any) -> Any:
+    def __isub__(self, other: Any) -> Tensor:
         return self.sub_(other) if not self._records() else self - other
 
-    def __imul__(self, other: Any) -> Any:
+    def __imul__(self, other: Any) -> Tensor:
         return self.mul_(other) if not self._records() else self * other
 
-    def __itruediv__(self, other: Any) -> Any:
+    def __itruediv__(self, other: Any) -> Tensor:
         return self.div_(other) if not self._records() else self / other
 
     def _records(self) -> bool:

@@ -831,7 +831,7 @@ def _list_operand(op: str, values: list | tuple) -> np.ndarray:
     try:
         return to_array(values, copy=False)
     except (TypeError, ValueError) as err:
-        raise type(err)(f"{op}: the list operand: {err}") from None
+        raise type(err)(f"{op}(): the list operand: {err}") from None
 
 
 def _check_numeric(op: str, *operands: Any) -> None:

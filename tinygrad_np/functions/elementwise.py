@@ -247,7 +247,8 @@ class Abs(Function):
 
     @staticmethod
     def forward(ctx, a):
-        ctx.save_for_backward(np.sign(a))  # a constant mask, freed by backward
+        if ctx.needs_input_grad[0]:  # (no mask to build under no_grad)
+            ctx.save_for_backward(np.sign(a))  # a constant mask, freed by backward
         return np.abs(a)
 
     @staticmethod
@@ -290,8 +291,9 @@ class _Extremum(Function):
     def forward(ctx, a, b):
         op = ctx.function
         out = op.select(a, b)
-        # The share of the gradient that goes to `a`: 1 where a wins, 1/2 on a tie, else 0.
-        ctx.save_for_backward((op.a_wins(a, b) + 0.5 * (a == b)).astype(out.dtype))
+        if any(ctx.needs_input_grad):  # (no mask to build under no_grad)
+            # The share of the gradient that goes to `a`: 1 where a wins, 1/2 on a tie, else 0.
+            ctx.save_for_backward((op.a_wins(a, b) + 0.5 * (a == b)).astype(out.dtype))
         return out
 
     @staticmethod
@@ -318,16 +320,17 @@ class Clamp(Function):
 
     @staticmethod
     def forward(ctx, a, lo, hi):
-        _, need_lo, need_hi = ctx.needs_input_grad
+        need_a, need_lo, need_hi = ctx.needs_input_grad
         # Each input's share of the gradient, as constant masks. Written as "inside the
         # bounds" rather than "not outside" so that a NaN in `a` passes none, as in PyTorch.
-        if lo is None:
-            inside = a <= hi
-        elif hi is None:
-            inside = a >= lo
-        else:
-            inside = (a >= lo) & (a <= hi)
-        to_lo = to_hi = None
+        inside = to_lo = to_hi = None
+        if need_a:
+            if lo is None:
+                inside = a <= hi
+            elif hi is None:
+                inside = a >= lo
+            else:
+                inside = (a >= lo) & (a <= hi)
         if need_lo:
             to_lo = a < lo if hi is None else (a < lo) & np.less(lo, hi)
         if need_hi:
@@ -338,7 +341,8 @@ class Clamp(Function):
     @staticmethod
     def backward(ctx, grad):
         inside, to_lo, to_hi = ctx.saved_tensors
-        return (grad * inside, None if to_lo is None else grad * to_lo,
+        return (None if inside is None else grad * inside,
+                None if to_lo is None else grad * to_lo,
                 None if to_hi is None else grad * to_hi)
 
 
