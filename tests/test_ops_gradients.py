@@ -770,6 +770,27 @@ def test_var_and_std_corrections_match_pytorch(torch):
             np.testing.assert_allclose(ours.grad.data, theirs.grad.numpy(), rtol=1e-13)
 
 
+@settings(max_examples=30)
+@given(data=st.data())
+def test_std_gradient_is_zero_exactly_where_a_slice_is_constant(data):
+    """Any shape and reduced dim: slices that are constant get gradient 0 (not NaN); the
+    others get the closed form (x - mean) / ((n - correction) std)."""
+    shape = data.draw(tst.shapes(min_dims=1))
+    dim = data.draw(st.integers(0, len(shape) - 1))
+    correction = data.draw(st.sampled_from([0, 1])) if shape[dim] > 1 else 0
+    values = data.draw(tst.arrays(shape))
+    constant = data.draw(tst.arrays(shape[:dim] + (1,) + shape[dim + 1:], dtype=np.bool_))
+    # Some slices made constant, at a quarter so that their mean is exact and their std 0.
+    a = np.where(constant, np.round(values.take([0], axis=dim) * 4) / 4, values)
+    x = tg.tensor(a, requires_grad=True)
+    x.std(dim, correction=correction).sum().backward()
+    std = a.std(axis=dim, ddof=correction, keepdims=True)
+    n = shape[dim] - correction
+    with np.errstate(divide="ignore", invalid="ignore"):
+        expected = np.where(std == 0, 0.0, (a - a.mean(axis=dim, keepdims=True)) / (n * std))
+    np.testing.assert_allclose(x.grad.data, expected, rtol=1e-9, atol=1e-12)
+
+
 def test_std_of_a_constant_sample_has_gradient_zero_like_pytorch():
     # sqrt's slope is infinite at 0 and the variance's gradient is 0 there: PyTorch's std
     # gives 0, not their product NaN. Rows: constant, varying; and a single element.
