@@ -52,7 +52,7 @@ OUTPUT_CASES = [
     ("exp", _stale_output(lambda x: x.exp()), "Exp"),
     ("sigmoid", _stale_output(lambda x: x.sigmoid()), "Sigmoid"),
     ("tanh", _stale_output(lambda x: x.tanh()), "Tanh"),
-    ("relu", _stale_output(lambda x: x.relu()), "ReLU"),
+    ("relu", _stale_output(lambda x: x.relu()), "Relu"),
     ("sqrt", _stale_output(lambda x: (x * x).sqrt()), "Sqrt"),
     ("softmax", _stale_output(lambda x: x.softmax(1)), "Softmax"),
     ("log_softmax", _stale_output(lambda x: x.log_softmax(1)), "LogSoftmax"),

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import tinygrad_np as tg
 from tinygrad_np import nn
-from tinygrad_np.functions import nn_ops
+from tinygrad_np.primitives import nn_ops
 from tinygrad_np.nn import functional as F
 from tinygrad_np.testing import gradcheck, gradgradcheck
 

@@ -62,7 +62,7 @@ def test_leaf_names_come_from_a_module_and_unnamed_leaves_say_tensor() -> None:
                         ("2.bias", "(2,)")]:
         assert f"{name}\n{shape} float32" in labels
     assert "tensor\n(2,) float32" in labels
-    assert sum(label.startswith("Linear\n") for label in labels) == 2
+    assert sum(label.startswith("Affine\n") for label in labels) == 2
     assert labels[-1] == "CrossEntropy\n() float32"  # the output comes last
 
 

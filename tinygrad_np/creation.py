@@ -1,4 +1,4 @@
-"""Tensor constructors: tensor(), zeros/ones/full/eye/arange, random tensors, cat and stack."""
+"""Tensor constructors: tensor(), zeros/ones/full/eye/arange, random tensors."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from typing import Any
 
 import numpy as np
 
-from . import functions as fn
 from .dtypes import get_default_dtype
 from .random import default_generator
-from .tensor import _CATEGORY, Tensor, _cast, _shape_arg
+from .autograd.tensor_core import Tensor, untracked
+from .ops.args import shape_arg
 
 
 def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -22,11 +22,11 @@ def from_numpy(array: np.ndarray) -> Tensor:
     """A tensor sharing memory with `array` (no copy), like torch.from_numpy."""
     if not isinstance(array, np.ndarray):
         raise TypeError(f"from_numpy: expected a NumPy array, got {type(array).__name__}.")
-    return Tensor._wrap(array, None, False, [0])
+    return untracked(array)
 
 
 def _new(array: np.ndarray, requires_grad: bool) -> Tensor:
-    t = Tensor._wrap(array, None, False, [0])
+    t = untracked(array)
     return t.requires_grad_() if requires_grad else t
 
 
@@ -34,7 +34,7 @@ def _size(size: Any, op: str) -> tuple[int, ...]:
     """The requested shape, refusing non-integer and negative sizes with a message naming the
     call. `size` is the tuple of positional sizes (zeros(2, 3)) or the one size argument
     (full((2, 3), v), randint(0, 5, (4,)); a bare number there is a 1-d size)."""
-    shape = _shape_arg(size if isinstance(size, (tuple, list)) else (size,), op)
+    shape = shape_arg(size if isinstance(size, (tuple, list)) else (size,), op)
     if any(n < 0 for n in shape):
         raise ValueError(
             f"{op}(): size {shape} has a negative dimension; sizes must be >= 0 (0 gives an "
@@ -112,61 +112,3 @@ def randint(low: int, high: int, size: Sequence[int], dtype: Any = np.int64,
             generator: np.random.Generator | None = None) -> Tensor:
     rng = generator or default_generator()
     return _new(rng.integers(low, high, size=_size(size, "randint")).astype(dtype), False)
-
-
-def _tensor_list(tensors: Any, op: str) -> list[Any]:
-    """cat's and stack's `tensors`: a non-empty sequence. A single Tensor (or array) is
-    refused, as in PyTorch, rather than iterated over its rows."""
-    if isinstance(tensors, (Tensor, np.ndarray)):
-        raise TypeError(
-            f"{op}(): expected a sequence of tensors, got a single {type(tensors).__name__} of "
-            f"shape {np.shape(tensors)}; pass a list or tuple, e.g. {op}([a, b]) (to join a "
-            f"tensor's rows, {op}(list(t)))."
-        )
-    try:
-        tensors = list(tensors)
-    except TypeError:
-        raise TypeError(f"{op}(): expected a sequence of tensors, got "
-                        f"{type(tensors).__name__}; pass a list or tuple, e.g. {op}([a, b]).") \
-            from None
-    if not tensors:
-        raise ValueError(f"{op}(): expected a non-empty sequence of tensors.")
-    return tensors
-
-
-def cat(tensors: Sequence[Any], dim: int = 0) -> Tensor:
-    """Concatenate along an existing dimension; all other dimensions must match."""
-    tensors = _tensor_list(tensors, "cat")
-    arrays = [t._data if isinstance(t, Tensor) else np.asarray(t) for t in tensors]
-    shapes = [a.shape for a in arrays]
-    ndim = len(shapes[0])
-    if ndim == 0 or not -ndim <= dim < ndim:
-        raise IndexError(f"cat(): dim {dim} is out of range for tensors of shapes {shapes}; "
-                         f"use a dim in [-{max(ndim, 1)}, {max(ndim, 1) - 1}] (stack() adds "
-                         "a new one).")
-    d = dim % ndim
-    for s in shapes:
-        if len(s) != ndim or s[:d] + s[d + 1:] != shapes[0][:d] + shapes[0][d + 1:]:
-            raise ValueError(
-                f"cat(): shapes {shapes} differ outside dim {dim}; every tensor must have the "
-                "same size in all other dimensions."
-            )
-    dtype = _joined_dtype([a.dtype for a in arrays])
-    tensors = [t if a.dtype == dtype else _cast(t, dtype) for t, a in zip(tensors, arrays)]
-    return fn.Cat.apply(d, *tensors)
-
-
-def _joined_dtype(dtypes: list[np.dtype]) -> np.dtype:
-    """PyTorch's dtype for tensors joined together: the highest category (bool < int < float)
-    decides, and within it the widest dtype (NumPy would make int64 and float32 float64)."""
-    top = max(_CATEGORY.get(d.kind, 3) for d in dtypes)
-    return np.result_type(*[d for d in dtypes if _CATEGORY.get(d.kind, 3) == top])
-
-
-def stack(tensors: Sequence[Any], dim: int = 0) -> Tensor:
-    """Join along a new dimension; all tensors must have the same shape."""
-    tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in _tensor_list(tensors, "stack")]
-    shapes = {t.shape for t in tensors}
-    if len(shapes) != 1:
-        raise ValueError(f"stack(): all tensors must have the same shape, got {sorted(shapes)}.")
-    return cat([t.unsqueeze(dim) for t in tensors], dim=dim % (tensors[0].ndim + 1))

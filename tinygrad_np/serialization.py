@@ -25,7 +25,7 @@ from typing import IO, Any
 import numpy as np
 
 from .creation import from_numpy
-from .tensor import Tensor
+from .autograd.tensor_core import Tensor
 
 __all__ = [
     "CheckpointError", "CorruptCheckpointError", "NotACheckpointError",

@@ -8,9 +8,9 @@ from typing import Any
 
 import numpy as np
 
-from . import function
 from .function import _OUTPUT, _RELEASED, Context, _check_finite, _user_frame
 from .grad_mode import enter_grad_mode, exit_grad_mode, state
+from .tensor_core import Tensor
 
 
 def sum_to_shape(grad: Any, shape: tuple[int, ...]) -> Any:
@@ -32,7 +32,7 @@ def _saved_as_tensors(ctx: Context) -> tuple[Any, ...]:
     """Under create_graph, hand backward the saved values as Tensors connected to the graph."""
     if not ctx.saved_tensors:
         return ()
-    tensor = function.Tensor
+    tensor = Tensor
     out: list[Any] = []
     for value, source in zip(ctx.saved_tensors, ctx.saved_sources):
         if source == _OUTPUT:
@@ -136,7 +136,7 @@ def run_backward(
         _run(queue, leaves, grads, owned, retain_graph, create_graph, capture)
     finally:
         exit_grad_mode(*restore)
-    tensor = function.Tensor
+    tensor = Tensor
     wrap = tensor._wrap
     for leaf in leaves:
         g = grads.pop(leaf)
@@ -162,7 +162,7 @@ def _run(queue: list[tuple[int, Context]], leaves: list[Any], grads: dict[Any, A
          capture: dict[int, Any] | None) -> None:
     """The backward loop, once per recorded op that a gradient reaches. The common case (an
     array gradient already of its input's shape and dtype) is inlined."""
-    tensor = function.Tensor
+    tensor = Tensor
     ndarray = np.ndarray
     heappop, heappush, heappushpop = heapq.heappop, heapq.heappush, heapq.heappushpop
     anomaly = state.anomaly_enabled
@@ -250,7 +250,7 @@ def _run(queue: list[tuple[int, Context]], leaves: list[Any], grads: dict[Any, A
 
 def _fit(grad: Any, shape: tuple[int, ...], dtype: np.dtype, ctx: Context) -> Any:
     """Bring a gradient to its input's shape (summing broadcast dimensions) and dtype."""
-    tensor = function.Tensor
+    tensor = Tensor
     if not isinstance(grad, (np.ndarray, tensor)):
         grad = np.asarray(grad, dtype=dtype)
     if grad.shape != shape:
@@ -271,7 +271,7 @@ def _fit(grad: Any, shape: tuple[int, ...], dtype: np.dtype, ctx: Context) -> An
 
 
 def _add_grads(existing: Any, g: Any, create_graph: bool) -> Any:
-    tensor = function.Tensor
+    tensor = Tensor
     if existing is None:
         return g if isinstance(g, tensor) else tensor._wrap(np.array(g), None, False, [0])
     if create_graph or isinstance(g, tensor):
@@ -308,7 +308,7 @@ def backward(
 
 
 def _root_gradient(t: Any, gradient: Any, who: str) -> Any:
-    tensor = function.Tensor
+    tensor = Tensor
     if gradient is None:
         if t._data.size != 1:
             raise RuntimeError(
@@ -334,7 +334,7 @@ def _root_gradient(t: Any, gradient: Any, who: str) -> Any:
 
 def _tensors(values: Any, what: str) -> list[Any]:
     """grad()'s `outputs` or `inputs`: a Tensor, or a sequence (any iterable) of Tensors."""
-    tensor = function.Tensor
+    tensor = Tensor
     if isinstance(values, tensor):
         return [values]
     try:
@@ -369,7 +369,7 @@ def grad(
     Returns a tuple with one Tensor per input (None for an unused input when
     `allow_unused=True`). Leaves' `.grad` are not touched.
     """
-    tensor = function.Tensor
+    tensor = Tensor
     outputs = _tensors(outputs, "outputs")
     inputs = _tensors(inputs, "inputs")
     if grad_outputs is None:

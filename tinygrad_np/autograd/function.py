@@ -35,13 +35,9 @@ from typing import Any
 import numpy as np
 
 from .grad_mode import state, switches
-
-# Bound by tinygrad_np.tensor when it is imported, so that autograd sits below tensor in the
-# import graph while `Function.apply` can still build Tensors.
-Tensor: Any = None
+from .tensor_core import Tensor
 
 _OUTPUT = -1  # marks a saved array that is the op's own output
-_new = object.__new__
 ndarray = np.ndarray
 _NO_PARENTS = [(None,) * n for n in range(4)]  # an unrecorded op's parents
 _sequence = itertools.count()  # numbers recorded nodes in creation order (thread-safe)
@@ -131,8 +127,8 @@ class Function:
     def apply(cls, *args: Any) -> Any:
         # The hot path of every op, so it is written out flat: one pass over the arguments;
         # the node's bookkeeping (sequence number, output shape, saved-array versions) only
-        # when the op is recorded; the Context and output Tensor built in place, without
-        # the cost of calling their constructors.
+        # when the op is recorded; the Context built in place, without the cost of calling
+        # its constructor.
         tensor = Tensor
         arrays = []
         parents = []
@@ -169,20 +165,15 @@ class Function:
                     ctx.saved_tensors = tuple([data if s is scalar else s for s in saved])
                     break
 
-        out = _new(tensor)
-        out._data = data
-        out._requires_grad = record
-        out.grad = None
-        out._version = [0]
+        version = [0]
         if cls.is_view and isinstance(args[0], tensor) and np.may_share_memory(data, arrays[0]):
-            out._version = args[0]._version  # a view: in-place writes to either change both
+            version = args[0]._version  # a view: in-place writes to either change both
         if not record:
-            out.grad_fn = None
             if switches.anomaly_on and state.anomaly_enabled:
                 _check_finite(cls.__name__, "forward", data, None)
-            return out
+            return tensor._wrap(data, None, False, version)
 
-        out.grad_fn = ctx
+        out = tensor._wrap(data, ctx, True, version)
         ctx.sequence_nr = next(_sequence)
         ctx.out_shape = data.shape
         ctx.out_dtype = data.dtype

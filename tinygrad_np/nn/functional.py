@@ -11,13 +11,14 @@ from typing import Any
 
 import numpy as np
 
-from .. import data
-from .. import functions as fn
 from ..autograd import no_grad
 from ..random import default_generator
-from ..tensor import Tensor, where
+from ..autograd.tensor_core import Tensor
+from ..ops.args import as_input
+from ..ops.encoding import one_hot as _one_hot
+from ..ops.math import where
+from ..primitives import linalg, nn_ops
 from .loss_functions import (
-    as_input,
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
     cross_entropy,
@@ -80,9 +81,9 @@ def gelu(input: Any, approximate: str = "none") -> Tensor:
     x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) / 2."""
     x = as_input(input, "gelu")
     if approximate == "none":
-        return fn.Gelu.apply(x)
+        return nn_ops.Gelu.apply(x)
     if approximate == "tanh":
-        return fn.GeluTanh.apply(x)
+        return nn_ops.GeluTanh.apply(x)
     raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}.")
 
 
@@ -90,7 +91,7 @@ def softplus(input: Any, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """log(1 + exp(beta x)) / beta, and x where beta x > threshold (as in PyTorch)."""
     if beta == 0:
         raise ValueError("softplus: beta must be non-zero (the result divides by beta).")
-    return fn.Softplus.apply(as_input(input, "softplus"), beta, threshold)
+    return nn_ops.Softplus.apply(as_input(input, "softplus"), beta, threshold)
 
 
 # ---- layers -----------------------------------------------------------------------------------
@@ -104,7 +105,7 @@ def linear(input: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"the input's last dimension must be in_features = {weight.shape[-1]}. Check the "
             "layer sizes (or flatten the input first, e.g. nn.Flatten())."
         )
-    return fn.Linear.apply(x, weight, bias)
+    return linalg.Affine.apply(x, weight, bias)
 
 
 def dropout(input: Any, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
@@ -124,7 +125,7 @@ def dropout(input: Any, p: float = 0.5, training: bool = True, inplace: bool = F
 
 def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
     """int64 one-hot encoding with a new last dimension of size num_classes (-1: max + 1)."""
-    return data.one_hot(as_input(tensor, "one_hot", floating=False), num_classes)
+    return _one_hot(as_input(tensor, "one_hot", floating=False), num_classes)
 
 
 # ---- normalization ----------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..autograd import no_grad
 from ..random import default_generator
-from ..tensor import Tensor
+from ..autograd.tensor_core import Tensor
 
 __all__ = [
     "calculate_gain", "constant_", "kaiming_normal_", "kaiming_uniform_", "normal_", "ones_",

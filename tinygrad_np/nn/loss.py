@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..tensor import Tensor
+from ..autograd.tensor_core import Tensor
 from . import functional as F
 from .loss_functions import _check_reduction
 from .module import Module

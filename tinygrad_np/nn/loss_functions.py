@@ -11,22 +11,12 @@ from typing import Any
 
 import numpy as np
 
-from .. import functions as fn
 from ..autograd import is_grad_enabled
-from ..tensor import Tensor
+from ..autograd.tensor_core import Tensor
+from ..ops.args import as_input
+from ..primitives import nn_ops
 
 _REDUCTIONS = ("mean", "sum", "none")
-
-
-def as_input(x: Any, op: str, floating: bool = True) -> Tensor:
-    """`x` as a Tensor (arrays and lists are wrapped); with `floating`, it must be a float."""
-    t = x if isinstance(x, Tensor) else Tensor(x)
-    if floating and t._data.dtype.kind != "f":
-        raise TypeError(
-            f"{op}: expected a floating-point input, got dtype {t.dtype} (shape {t.shape}); "
-            "convert it with .float()."
-        )
-    return t
 
 
 def _check_reduction(op: str, reduction: str) -> None:
@@ -75,7 +65,7 @@ def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
     """(input - target)^2, reduced; the mean's gradient is 2 (input - target) / N."""
     _check_reduction("mse_loss", reduction)
     input = as_input(input, "mse_loss")
-    return fn.SquaredError.apply(input, _float_target("mse_loss", input, target), reduction)
+    return nn_ops.SquaredError.apply(input, _float_target("mse_loss", input, target), reduction)
 
 
 def _class_dim(op: str, input: Tensor) -> int:
@@ -206,7 +196,7 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, ignore_index: int
     if weight is None and not label_smoothing:
         y = _plain_class_indices(input, target, ignore_index)
         if y is not None:
-            return fn.CrossEntropy.apply(input, y, 1, reduction, float(len(y)))
+            return nn_ops.CrossEntropy.apply(input, y, 1, reduction, float(len(y)))
     dim = _class_dim(op, input)
     classes = input.shape[dim]
     target_shape = target.shape if isinstance(target, (Tensor, np.ndarray)) else np.shape(target)
@@ -227,10 +217,10 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, ignore_index: int
             target_w = target_w * w.reshape((classes,) + (1,) * (input.ndim - dim - 1))
         denom = float(input.numel() // classes) if classes else 0.0
         # PyTorch forms every term here: a zero probability at a -inf logit gives NaN.
-        return fn.CrossEntropy.apply(input, target_w, dim, reduction, denom)
+        return nn_ops.CrossEntropy.apply(input, target_w, dim, reduction, denom)
     target_w, structure, denom = _class_index_weights(op, input, target, w, ignore_index,
                                                       label_smoothing)
-    return fn.CrossEntropy.apply(input, target_w, dim, reduction, denom, structure)
+    return nn_ops.CrossEntropy.apply(input, target_w, dim, reduction, denom, structure)
 
 
 def nll_loss(input: Any, target: Any, weight: Any = None, ignore_index: int = -100,
@@ -273,7 +263,7 @@ def binary_cross_entropy(input: Any, target: Any, weight: Any = None,
             f"to {np.nanmax(p)}; for logits use binary_cross_entropy_with_logits "
             "(nn.BCEWithLogitsLoss), which is also more stable."
         )
-    loss = fn.BinaryCrossEntropy.apply(input, target)
+    loss = nn_ops.BinaryCrossEntropy.apply(input, target)
     w = _constant(weight, input.dtype)
     return _reduce(loss if w is None else loss * w, reduction)
 
@@ -298,6 +288,6 @@ def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None
             raise ValueError(f"{op}: pos_weight of shape {q.shape} must broadcast to the "
                              f"input's shape {input.shape} (one weight per class: shape "
                              f"({input.shape[-1] if input.ndim else 1},)).")
-    loss = fn.BinaryCrossEntropyWithLogits.apply(input, target, q)
+    loss = nn_ops.BinaryCrossEntropyWithLogits.apply(input, target, q)
     w = _constant(weight, input.dtype)
     return _reduce(loss if w is None else loss * w, reduction)

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..autograd import no_grad
 from ..dtypes import check_can_require_grad, get_default_dtype, to_array
-from ..tensor import Tensor
+from ..autograd.tensor_core import Tensor
 from .registry import Registry
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.grad_mode import enable_grad
-from ..tensor import Tensor
+from ..autograd.tensor_core import Tensor
 
 ParamsT = Iterable[Tensor] | Iterable[Mapping[str, Any]]
 

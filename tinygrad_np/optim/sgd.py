@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ..tensor import Tensor
+from ..autograd.tensor_core import Tensor
 from .optimizer import Optimizer, ParamsT, StepItems, check_option, effective_grad
 
 # Up to this many elements a temporary lr * grad costs less than looking up the cached scratch

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import enable_grad, grad
-from ..tensor import Tensor
+from ..autograd.tensor_core import Tensor
 
 __all__ = ["GradMismatchError", "GradReport", "GradRow", "compare_grads", "default_tolerances"]
 

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.engine import grad
-from ..tensor import Tensor
+from ..autograd.tensor_core import Tensor
 
 
 class GradcheckError(AssertionError):

@@ -35,7 +35,7 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from ..tensor import Tensor
+from ..autograd.tensor_core import Tensor
 
 __all__ = [
     "DOMAINS", "arrays", "broadcastable_shapes", "broadcastable_tensors", "dims", "floats",

@@ -29,7 +29,7 @@ import numpy as np
 
 from ..autograd.engine import _root_gradient, run_backward
 from ..autograd.function import Context
-from ..tensor import Tensor
+from ..autograd.tensor_core import Tensor
 
 __all__ = ["GraphvizNotFoundError", "ModuleCalls", "draw_graph", "render", "to_dot",
            "trace_modules"]

@@ -46,7 +46,7 @@ class MatMul(Function):
         return (grad_a if need_a else None), (grad_b if need_b else None)
 
 
-class Linear(Function):
+class Affine(Function):
     """y = x W^T + b, the affine layer as one op (x of shape (..., in), W (out, in), b (out,)):
         dx = g W,   dW = g^T x,   db = sum of g over the leading dimensions,
     with the leading dimensions of x and g flattened into one for dW and db.

@@ -11,7 +11,7 @@ from ..autograd.function import Function
 _ZEROS = {np.dtype(t): np.zeros((), t) for t in (np.float16, np.float32, np.float64)}
 
 
-class ReLU(Function):
+class Relu(Function):
     """relu(x) = max(x, 0); relu'(0) = 0 like PyTorch, so the gradient flows where out != 0
     (where out > 0, and at NaN as in PyTorch)."""
 

@@ -1,0 +1,146 @@
+"""The elementwise ops that need more than "promote, then apply the primitive": their
+argument checks live here, and the op table (table.py) names them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..autograd import function
+from ..autograd.tensor_core import Tensor, array_of, untracked
+from ..dtypes import as_dtype
+from ..primitives import elementwise, linalg
+from .promotion import check_numeric, promote
+
+
+def abs(x: Tensor) -> Tensor:
+    """|x|, with subgradient 0 at 0 as in PyTorch."""
+    if x._data.dtype.kind == "b":
+        raise TypeError("abs(): not defined for bool tensors (as in PyTorch); convert "
+                        "first, e.g. x.long().")
+    return elementwise.Abs.apply(x)
+
+
+def square(x: Tensor) -> Tensor:
+    return elementwise.Mul.apply(x, x)
+
+
+def sign(x: Tensor) -> Tensor:
+    """-1, 0 or 1 (0 at NaN); in the graph with gradient 0, as in PyTorch."""
+    data = x._data
+    if data.dtype.kind == "b":  # NumPy has no sign for bool; PyTorch's is the identity
+        return untracked(data.copy())
+    return elementwise.Sign.apply(x)
+
+
+def clamp(x: Tensor, min: Any = None, max: Any = None) -> Tensor:
+    """Limit x to [min, max] (either bound may be None; bounds may be tensors)."""
+    if min is None and max is None:
+        raise ValueError("clamp(): give at least one of min and max.")
+    # The dtype PyTorch gives x op bound: an integer tensor with a float bound gives the
+    # default float dtype, and a NumPy float64 scalar keeps a float32 tensor float32.
+    if min is not None:
+        x, min = promote(x, min, "clamp")
+    if max is not None:
+        x, max = promote(x, max, "clamp")
+    return elementwise.Clamp.apply(x, min, max)
+
+
+def where(condition: Any, input: Any, other: Any) -> Tensor:
+    """Elements of `input` where `condition` holds, else of `other`."""
+    cond = np.asarray(array_of(condition))
+    if cond.dtype != np.bool_:
+        cond = cond.astype(bool)
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        input = Tensor(input)  # Python numbers take PyTorch's dtypes (1.0: the default float)
+    return elementwise.Where.apply(cond, *promote(input, other, "where"))
+
+
+def where_method(x: Tensor, condition: Any, other: Any) -> Tensor:
+    """`x.where(cond, y)` is `where(cond, x, y)`, as in PyTorch."""
+    return where(condition, x, other)
+
+
+def matmul(a: Any, b: Any) -> Tensor:
+    """Matrix product with np.matmul's rules (1-D, 2-D, batched with broadcast batch dims)."""
+    sa, sb = np.shape(array_of(a)), np.shape(array_of(b))
+    if not sa or not sb:
+        raise ValueError(
+            f"matmul: both operands need at least 1 dimension, got shapes {sa} and {sb}; "
+            "use * to multiply by a scalar."
+        )
+    k_a = sa[-1]
+    k_b = sb[0] if len(sb) == 1 else sb[-2]
+    if k_a != k_b:
+        raise ValueError(
+            f"matmul: shapes {sa} and {sb} do not match: the last dimension of the first "
+            f"({k_a}) must equal the {'only' if len(sb) == 1 else 'second-to-last'} dimension "
+            f"of the second ({k_b}). Transpose one operand (e.g. .T) or check the layer sizes."
+        )
+    try:
+        np.broadcast_shapes(sa[:-2], sb[:-2])
+    except ValueError:
+        raise ValueError(
+            f"matmul: the batch dimensions of shapes {sa} and {sb} do not broadcast; each "
+            "pair of leading dims must be equal or 1 (reshape or unsqueeze an operand)."
+        ) from None
+    return linalg.MatMul.apply(a, b)
+
+
+def rmatmul(x: Tensor, other: Any) -> Tensor:
+    return matmul(other, x)
+
+
+def compare(ufunc: np.ufunc) -> Any:
+    """A comparison (==, <, ...): a bool tensor outside the graph."""
+
+    def comparison(x: Tensor, other: Any) -> Tensor:
+        other = array_of(other)
+        try:
+            result = ufunc(x._data, other)
+        except ValueError as err:
+            raise function.op_error(ufunc.__name__, (x._data, np.asarray(other)), err) from None
+        except TypeError:  # NumPy's UFuncTypeError: an operand that is not numeric
+            check_numeric(ufunc.__name__, x._data, other)
+            raise
+        return untracked(np.asarray(result))
+
+    comparison.__name__ = comparison.__qualname__ = ufunc.__name__
+    return comparison
+
+
+# ---- dtype conversions ----------------------------------------------------------------------
+def astype(x: Tensor, dtype: Any) -> Tensor:
+    """A copy in `dtype` (x itself if it has it); float results stay in the graph."""
+    dtype = as_dtype(dtype, "astype")
+    if dtype == x._data.dtype:
+        return x
+    if dtype.kind not in "fc":  # integers and bools have no gradient: outside the graph
+        return untracked(x._data.astype(dtype))
+    return elementwise.Cast.apply(x, dtype)
+
+
+def float(x: Tensor) -> Tensor:
+    return astype(x, np.float32)
+
+
+def double(x: Tensor) -> Tensor:
+    return astype(x, np.float64)
+
+
+def long(x: Tensor) -> Tensor:
+    return astype(x, np.int64)
+
+
+def clone(x: Tensor) -> Tensor:
+    """A copy, in the graph (its gradient flows back to x)."""
+    return elementwise.Cast.apply(x, x._data.dtype)
+
+
+def contiguous(x: Tensor) -> Tensor:
+    return x
+
+
+def positive(x: Tensor) -> Tensor:
+    return x

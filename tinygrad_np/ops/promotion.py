@@ -1,0 +1,132 @@
+"""PyTorch's dtype rules for an op's operands, on top of NumPy's.
+
+Every binary op and float function runs its operands through here before its primitive, so
+that results have the dtype PyTorch gives (NumPy 2 would often widen more)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..autograd.tensor_core import Tensor, array_of
+from ..dtypes import get_default_dtype, to_array
+
+
+def floating(t: Tensor) -> Tensor:
+    """`t` for a float-valued function (exp, log, tanh, ...): integer and bool tensors become
+    the default float dtype, as in PyTorch (NumPy would give float64, or float16 for bool)."""
+    return t if t._data.dtype.kind in "fc" else t.astype(get_default_dtype())
+
+
+def binary(function: Any, t: Tensor, other: Any, reverse: bool = False) -> Tensor:
+    """`function` applied to the Tensor `t` and `other` (in that order, or reversed), in the
+    dtype PyTorch would give (`promote`). This runs on every arithmetic operator, so the
+    common cases (same dtype; a float tensor and a Python number) are decided in two checks."""
+    if type(other) is Tensor:
+        if other._data.dtype is not t._data.dtype:
+            t, other = promote(t, other, function.__name__.lower())
+    elif type(other) not in (float, int) or t._data.dtype.kind != "f":
+        t, other = promote(t, other, function.__name__.lower())
+    return function.apply(other, t) if reverse else function.apply(t, other)
+
+
+def true_divide(function: Any, t: Tensor, other: Any, reverse: bool = False) -> Tensor:
+    """`t / other` (or `other / t`) by `function` (Div). Integer and bool operands divide in
+    the default float dtype, as in PyTorch (NumPy would give float64); a float operand
+    decides as usual."""
+    if t._data.dtype.kind in "iub" and np.asarray(array_of(other)).dtype.kind in "iub":
+        t = floating(t)
+    return binary(function, t, other, reverse)
+
+
+# PyTorch's type categories: an operand of a higher one decides the result's dtype.
+CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}
+
+
+def promote(a: Any, b: Any, op: str) -> tuple[Any, Any]:
+    """Make NumPy compute `a (op) b` in the dtype PyTorch would give; refuse (naming `op`) an
+    operand that is not numeric, such as a string or None.
+
+    NumPy 2 widens more eagerly: float32 with an int64 array or with a NumPy float64 scalar
+    gives float64, and an int array with a Python float gives float64. PyTorch keeps a tensor's
+    dtype unless the other operand is of a higher category (bool < int < float), treats NumPy
+    scalars like Python numbers, and does not let a 0-d operand widen a dimensioned one of the
+    same category. Returns the operands, one of them cast where needed (through a Cast node if
+    it needs grad)."""
+    if isinstance(a, (list, tuple)):
+        a = _list_operand(op, a)
+    if isinstance(b, (list, tuple)):
+        b = _list_operand(op, b)
+    da = a._data if isinstance(a, Tensor) else a
+    db = b._data if isinstance(b, Tensor) else b
+    a_array, b_array = isinstance(da, np.ndarray), isinstance(db, np.ndarray)
+    if a_array and b_array:
+        if da.dtype == db.dtype:
+            return a, b
+        ka, kb = CATEGORY.get(da.dtype.kind), CATEGORY.get(db.dtype.kind)
+        if ka is None or kb is None:  # complex, or not numeric at all
+            check_numeric(op, da, db)
+            return a, b
+        if ka != kb:  # the lower category takes the higher one's dtype
+            return (cast(a, db.dtype), b) if ka < kb else (a, cast(b, da.dtype))
+        # A wider 0-d operand takes the dimensioned one's dtype.
+        if da.ndim == 0 and db.ndim and da.dtype.itemsize > db.dtype.itemsize:
+            return cast(a, db.dtype), b
+        if db.ndim == 0 and da.ndim and db.dtype.itemsize > da.dtype.itemsize:
+            return a, cast(b, da.dtype)
+        return a, b
+    if a_array and isinstance(db, _NUMBERS):
+        a, b = _with_number(a, da, db)
+    elif b_array and isinstance(da, _NUMBERS):
+        b, a = _with_number(b, db, da)
+    else:  # a complex number (NumPy decides), or something that is not a number
+        check_numeric(op, da, db)
+    return a, b
+
+
+_NUMBERS = (bool, int, float, np.number, np.bool_)
+
+
+def _list_operand(op: str, values: list | tuple) -> np.ndarray:
+    """A list operand, read as tensor() reads it (1.5 is the default float, not float64)."""
+    try:
+        return to_array(values, copy=False)
+    except (TypeError, ValueError) as err:
+        raise type(err)(f"{op}(): the list operand: {err}") from None
+
+
+def check_numeric(op: str, *operands: Any) -> None:
+    """Raise a TypeError naming `op` if an operand is not numeric (a string, None, an object
+    array), instead of NumPy's UFuncTypeError from inside the op. Runs only on the slow paths
+    (operands that are neither same-dtype arrays nor Python numbers)."""
+    for i, value in enumerate(operands):
+        try:
+            kind = np.asarray(value).dtype.kind
+        except ValueError:  # a ragged list: NumPy's own error says what is wrong
+            continue
+        if kind not in "biufc":
+            others = [f"dtype {o.dtype}, shape {o.shape}" if isinstance(o, np.ndarray)
+                      else type(o).__name__ for j, o in enumerate(operands) if j != i]
+            shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
+            raise TypeError(
+                f"{op}(): unsupported operand of type {type(value).__name__} ({shown}) for a "
+                f"tensor ({'; '.join(others)}); use a number, a Tensor or a numeric array."
+            )
+
+
+def _with_number(x: Any, data: np.ndarray, number: Any) -> tuple[Any, Any]:
+    """An array operand and a number: NumPy treats Python numbers as weakly typed (NEP 50),
+    so only an integer or bool array with a float number needs the default float dtype."""
+    if isinstance(number, np.generic):
+        number = number.item()  # a NumPy scalar counts as a Python number, as in PyTorch
+    if isinstance(number, float) and data.dtype.kind in "iub":
+        return cast(x, get_default_dtype()), number
+    if isinstance(number, int) and not isinstance(number, bool) and data.dtype.kind == "b":
+        return cast(x, np.dtype(np.int64)), number
+    return x, number
+
+
+def cast(x: Any, dtype: np.dtype) -> Any:
+    return x.astype(dtype) if isinstance(x, Tensor) else np.asarray(x).astype(dtype)
+

@@ -1,0 +1,191 @@
+"""Reductions: sum, mean, var, std, prod, amax/amin, max/min, argmax/argmin, logsumexp,
+softmax and log_softmax; dims and dtypes normalised as PyTorch does."""
+
+from __future__ import annotations
+
+import builtins
+from collections import namedtuple
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..autograd.grad_mode import state
+from ..autograd.tensor_core import Tensor, untracked
+from ..dtypes import as_dtype
+from ..primitives import activations, elementwise, reductions
+from .args import check_floating, dims, nonempty, one_dim
+from .promotion import floating
+
+max_result = namedtuple("max", ["values", "indices"])
+min_result = namedtuple("min", ["values", "indices"])
+
+
+def _reduce_as(x: Tensor, dtype: Any, op: str, reduce: Callable[[Tensor], Tensor]) -> Tensor:
+    """A reduction's `dtype=`, as in PyTorch: the input is cast first (through Cast, so
+    the gradient comes back in the input's dtype), and the result is of `dtype` (NumPy
+    would sum small integers in int64, and count bools rather than or them)."""
+    dtype = as_dtype(dtype, f"{op}()")
+    if op == "mean" and dtype.kind not in "fc":
+        raise RuntimeError(f"mean(): dtype {dtype} is not floating point, so a mean cannot "
+                           "be held in it (as in PyTorch); pass e.g. dtype=np.float32.")
+    if dtype.kind not in "fc" and x._requires_grad and state.grad_enabled:
+        raise RuntimeError(
+            f"{op}(): dtype {dtype} cannot carry gradients, and this tensor requires grad "
+            "(as in PyTorch); reduce in a floating dtype, or .detach() the tensor first."
+        )
+    return reduce(x.astype(dtype)).astype(dtype)
+
+
+def sum(x: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None,
+        axis: Any = None, keepdims: bool | None = None) -> Tensor:
+    """The sum over `dim` (all by default); `dtype` casts the input first, as in PyTorch."""
+    if dtype is not None:
+        return _reduce_as(x, dtype, "sum", lambda t: t.sum(dim, keepdim, axis=axis,
+                                                             keepdims=keepdims))
+    keep = keepdim if keepdims is None else keepdims
+    return reductions.Sum.apply(x, dims(x, dim, axis, "sum"), keep)
+
+
+def mean(x: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None,
+         axis: Any = None, keepdims: bool | None = None) -> Tensor:
+    if dtype is not None:
+        return _reduce_as(x, dtype, "mean", lambda t: t.mean(dim, keepdim, axis=axis,
+                                                               keepdims=keepdims))
+    keep = keepdim if keepdims is None else keepdims
+    check_floating(x, "mean")
+    return reductions.Mean.apply(x, dims(x, dim, axis, "mean"), keep)
+
+
+def var(x: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
+        correction: int | None = None, axis: Any = None,
+        keepdims: bool | None = None) -> Tensor:
+    """Variance with Bessel's `correction` (1 by default; unbiased=False means 0)."""
+    check_floating(x, "var")
+    if correction is None:
+        correction = 0 if unbiased is False else 1
+    ds = dims(x, dim, axis, "var")
+    keep = keepdim if keepdims is None else keepdims
+    count = int(np.prod([x._data.shape[d] for d in ds], dtype=np.int64))
+    centered = x - reductions.Mean.apply(x, ds, True)
+    divisor = builtins.max(count - correction, 0)
+    return reductions.Sum.apply(centered * centered, ds, keep) / divisor
+
+
+def std(x: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
+        correction: int | None = None, axis: Any = None,
+        keepdims: bool | None = None) -> Tensor:
+    check_floating(x, "std")
+    ds = dims(x, dim, axis, "std")  # (so that a bad dim's error names std)
+    variance = x.var(ds, unbiased, keepdim, correction=correction, keepdims=keepdims)
+    return elementwise.StdFromVariance.apply(variance)
+
+
+def amax(x: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
+         keepdims: bool | None = None) -> Tensor:
+    keep = keepdim if keepdims is None else keepdims
+    return reductions.Amax.apply(x, nonempty(x, dims(x, dim, axis, "amax"), "amax"), keep)
+
+
+def amin(x: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
+         keepdims: bool | None = None) -> Tensor:
+    keep = keepdim if keepdims is None else keepdims
+    return reductions.Amin.apply(x, nonempty(x, dims(x, dim, axis, "amin"), "amin"), keep)
+
+
+def _extremum_along(x: Tensor, dim: Any, keepdim: bool, largest: bool) -> tuple[Tensor, Tensor]:
+    op = "max" if largest else "min"
+    d = one_dim(x, dim, op)
+    if x._data.ndim == 0:  # like PyTorch: the value itself, at index 0
+        return _extremum_along(x.reshape(1), 0, False, largest)
+    nonempty(x, (d,), op)
+    pick = np.argmax if largest else np.argmin
+    idx = pick(x._data, axis=d, keepdims=True)
+    # Gather through indexing, so the gradient goes only to the returned index.
+    index = list(np.indices(idx.shape, sparse=True))
+    index[d] = idx
+    values = x[tuple(index)]
+    if not keepdim:
+        values, idx = values.squeeze(d), idx.squeeze(d)
+    return values, untracked(idx)
+
+
+def max(x: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
+    """max() reduces all (ties share the gradient); max(dim) returns (values, indices)
+    with the gradient going to the returned index; max(other) is maximum(other)."""
+    if dim is None:
+        return x.amax()
+    if isinstance(dim, (Tensor, np.ndarray)):
+        return x.maximum(dim)
+    return max_result(*_extremum_along(x, dim, keepdim, largest=True))
+
+
+def min(x: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
+    if dim is None:
+        return x.amin()
+    if isinstance(dim, (Tensor, np.ndarray)):
+        return x.minimum(dim)
+    return min_result(*_extremum_along(x, dim, keepdim, largest=False))
+
+
+def argmax(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    """Index of the (first) largest element: of the flattened tensor when dim is None."""
+    return _arg_extremum(x, np.argmax, dim, keepdim, "argmax")
+
+
+def argmin(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    return _arg_extremum(x, np.argmin, dim, keepdim, "argmin")
+
+
+def _arg_extremum(x: Tensor, pick: Any, dim: Any, keepdim: bool, op: str) -> Tensor:
+    if dim is None:  # over the flattened tensor; keepdim keeps every dim, with size 1
+        nonempty(x, dims(x, None, None, op), op)
+        idx = pick(x._data, keepdims=keepdim)
+    else:
+        d = one_dim(x, dim, op)
+        if x._data.ndim:
+            idx = pick(x._data, axis=nonempty(x, (d,), op)[0], keepdims=keepdim)
+        else:  # a 0-d tensor has no axis: its only element is at index 0
+            idx = 0
+    return untracked(np.asarray(idx))
+
+
+def logsumexp(x: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
+              keepdims: bool | None = None) -> Tensor:
+    keep = keepdim if keepdims is None else keepdims
+    return reductions.LogSumExp.apply(floating(x), dims(x, dim, axis, "logsumexp"), keep)
+
+
+def prod(x: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None,
+         axis: Any = None, keepdims: bool | None = None) -> Tensor:
+    if dtype is not None:
+        return _reduce_as(x, dtype, "prod", lambda t: t.prod(dim, keepdim, axis=axis,
+                                                               keepdims=keepdims))
+    keep = keepdim if keepdims is None else keepdims
+    return reductions.Prod.apply(x, dims(x, dim, axis, "prod"), keep)
+
+
+def softmax(x: Tensor, dim: int = -1) -> Tensor:
+    """exp(x) / sum(exp(x)) along `dim`, computed stably (finite at logits of 1e4)."""
+    check_floating(x, "softmax")
+    if x._data.ndim == 0:
+        return x.reshape(1).softmax(0).reshape(())
+    d = one_dim(x, dim, "softmax")
+    return activations.Softmax.apply(x, d)
+
+
+def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
+    """x - logsumexp(x) along `dim`, computed stably."""
+    check_floating(x, "log_softmax")
+    if x._data.ndim == 0:
+        return x.reshape(1).log_softmax(0).reshape(())
+    d = one_dim(x, dim, "log_softmax")
+    return activations.LogSoftmax.apply(x, d)
+
+
+def all(x: Tensor) -> bool:
+    return bool(x._data.all())
+
+
+def any(x: Tensor) -> bool:
+    return bool(x._data.any())
