@@ -301,13 +301,13 @@ def backward(
             "backward(): this tensor does not require grad and has no grad_fn; create the "
             "inputs with requires_grad=True (and not under no_grad) to record a graph."
         )
-    g = _root_gradient(tensor, gradient, "backward()")
+    g = root_gradient(tensor, gradient, "backward()")
     node = tensor.grad_fn or tensor
     keep = create_graph if retain_graph is None else retain_graph
     run_backward([node], [g], keep, create_graph)
 
 
-def _root_gradient(t: Any, gradient: Any, who: str) -> Any:
+def root_gradient(t: Any, gradient: Any, who: str) -> Any:
     tensor = Tensor
     if gradient is None:
         if t._data.size != 1:
@@ -394,7 +394,7 @@ def grad(
                 "depend on any input that requires grad."
             )
         roots.append(out.grad_fn or out)
-        root_grads.append(_root_gradient(out, go, "grad()"))
+        root_grads.append(root_gradient(out, go, "grad()"))
     capture = {id(x.grad_fn or x): None for x in inputs}
     keep = create_graph if retain_graph is None else retain_graph
     run_backward(roots, root_grads, keep, create_graph, capture)

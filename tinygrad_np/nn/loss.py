@@ -10,7 +10,7 @@ from typing import Any
 
 from ..autograd.tensor_core import Tensor
 from . import functional as F
-from .loss_functions import _check_reduction
+from .loss_functions import check_reduction
 from .module import Module
 
 
@@ -23,7 +23,7 @@ def _buffer(value: Any) -> Tensor | None:
 class _Loss(Module):
     def __init__(self, reduction: str = "mean") -> None:
         super().__init__()
-        _check_reduction(type(self).__name__, reduction)
+        check_reduction(type(self).__name__, reduction)
         self.reduction = reduction
 
 

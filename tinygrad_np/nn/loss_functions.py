@@ -19,7 +19,7 @@ from ..primitives import nn_ops
 _REDUCTIONS = ("mean", "sum", "none")
 
 
-def _check_reduction(op: str, reduction: str) -> None:
+def check_reduction(op: str, reduction: str) -> None:
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{op}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}.")
 
@@ -63,7 +63,7 @@ def _constant(value: Any, dtype: np.dtype) -> Any:
 
 def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
     """(input - target)^2, reduced; the mean's gradient is 2 (input - target) / N."""
-    _check_reduction("mse_loss", reduction)
+    check_reduction("mse_loss", reduction)
     input = as_input(input, "mse_loss")
     return nn_ops.SquaredError.apply(input, _float_target("mse_loss", input, target), reduction)
 
@@ -189,7 +189,7 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, ignore_index: int
     where its weight or probability is 0, as in PyTorch; the input's gradient stays finite.
     """
     op = "cross_entropy"
-    _check_reduction(op, reduction)
+    check_reduction(op, reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"{op}: label_smoothing must be in [0, 1], got {label_smoothing}.")
     input = as_input(input, op)
@@ -232,7 +232,7 @@ def nll_loss(input: Any, target: Any, weight: Any = None, ignore_index: int = -1
     A `weight` that requires grad raises (RuntimeError), as in PyTorch, which does not
     differentiate nll_loss with respect to it."""
     op = "nll_loss"
-    _check_reduction(op, reduction)
+    check_reduction(op, reduction)
     input = as_input(input, op)
     dim = _class_dim(op, input)
     w = _class_weight(op, weight, input.shape[dim], input.dtype, differentiable=False)
@@ -247,7 +247,7 @@ def binary_cross_entropy(input: Any, target: Any, weight: Any = None,
     """-w (t log p + (1 - t) log(1 - p)) for probabilities p, each log clamped at -100 (as
     PyTorch), so p = 0 or 1 gives a finite loss. Prefer binary_cross_entropy_with_logits."""
     op = "binary_cross_entropy"
-    _check_reduction(op, reduction)
+    check_reduction(op, reduction)
     input = as_input(input, op)
     target = _float_target(op, input, target)
     p = input.data
@@ -275,7 +275,7 @@ def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None
     any value: (1 - t) x + (1 + (q - 1) t) softplus(-x); its gradient is sigmoid(x) - t
     (without pos_weight). `pos_weight` q (broadcast along the last dim) weighs positives."""
     op = "binary_cross_entropy_with_logits"
-    _check_reduction(op, reduction)
+    check_reduction(op, reduction)
     input = as_input(input, op)
     target = _float_target(op, input, target)
     q = _constant(pos_weight, input.dtype)

@@ -44,6 +44,7 @@ OPS: list[Op] = [
     # ---- elementwise math ---------------------------------------------------------------
     unary("exp", ew.Exp, to_float=True, ufunc=np.exp, inplace=True),
     unary("log", ew.Log, to_float=True, ufunc=np.log, inplace=True),
+    unary("log1p", ew.Log1p, to_float=True, ufunc=np.log1p, inplace=True),
     unary("sqrt", ew.Sqrt, to_float=True, ufunc=np.sqrt, inplace=True),
     unary("sin", ew.Sin, to_float=True, ufunc=np.sin, inplace=True),
     unary("cos", ew.Cos, to_float=True, ufunc=np.cos, inplace=True),

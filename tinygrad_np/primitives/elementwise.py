@@ -217,6 +217,20 @@ class Log(Function):
         return grad / a
 
 
+class Log1p(Function):
+    """log(1 + a), exact for tiny a;  d log1p(a) = da / (1 + a)"""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.log1p(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return grad / (1 + a)
+
+
 class Sqrt(Function):
     """d sqrt(a) = da / (2 sqrt(a))"""
 

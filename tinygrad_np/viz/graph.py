@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd.engine import _root_gradient, run_backward
+from ..autograd.engine import root_gradient, run_backward
 from ..autograd.function import Context
 from ..autograd.tensor_core import Tensor
 
@@ -110,7 +110,7 @@ def _gradient_norms(roots: Sequence[Any], outputs: Sequence[Tensor], nodes: Sequ
                 f"{who}(grad_norms=True): the graph was freed by an earlier backward(); draw "
                 "it before calling backward(), or call backward(retain_graph=True)."
             )
-    root_grads = [_root_gradient(t, None, f"{who}(grad_norms=True)") for t in outputs]
+    root_grads = [root_gradient(t, None, f"{who}(grad_norms=True)") for t in outputs]
     capture: dict[int, Any] = {id(n): None for n in nodes}
     run_backward(list(roots), root_grads, True, False, capture)
     return {key: float(np.linalg.norm(np.asarray(g))) for key, g in capture.items()
