@@ -33,3 +33,13 @@ def test_readme_tables_match_the_generated_docs():
     result = subprocess.run([sys.executable, str(script), "--check"], capture_output=True,
                             text=True)
     assert result.returncode == 0, result.stdout
+
+
+def test_readme_source_excerpts_are_the_source():
+    """The ```py blocks quote the package's code (how to add an op): they must be verbatim."""
+    package = README.parent / "tinygrad_np"
+    sources = "".join(p.read_text() for p in package.rglob("*.py"))
+    excerpts = re.findall(r"```py\n(.*?)```", README.read_text(), flags=re.S)
+    assert excerpts
+    for excerpt in excerpts:
+        assert excerpt in sources, f"README quotes code that is not in the package:\n{excerpt}"
