@@ -143,6 +143,8 @@ class Function:
             else:
                 arrays.append(a)
             parents.append(None)
+        if len(arrays) > 1 and record:
+            _separate_shared_arrays(args, arrays)
         ctx = Context()
         ctx.function = cls
         ctx.retained = None
@@ -185,6 +187,22 @@ class Function:
             ctx.trace = traceback.extract_stack()[:-2]
             _check_finite(cls.__name__, "forward", data, ctx)
         return out
+
+
+def _separate_shared_arrays(args: tuple[Any, ...], arrays: list[Any]) -> None:
+    """Give forward a fresh view where two different Tensors share one array (x and
+    x.detach()): a saved array is traced back to its Tensor by identity, and the detached
+    operand must stay a constant, not be taken for x, when backward is differentiated."""
+    first = arrays[0]
+    if len(arrays) == 2:
+        if first is arrays[1] and args[0] is not args[1]:
+            arrays[1] = first.view()
+        return
+    owner: dict[int, Any] = {}
+    for i, a in enumerate(arrays):
+        if type(a) is ndarray:
+            if owner.setdefault(id(a), args[i]) is not args[i]:
+                arrays[i] = a.view()
 
 
 def op_error(op: str, args: Any, err: Exception) -> Exception:

@@ -24,12 +24,9 @@ class Relu(Function):
     @staticmethod
     def backward(ctx, grad):
         out = np.asarray(ctx.saved_tensors[0])
-        # A mask of grad's own dtype: a mixed float * bool product costs more than the cast.
-        mask = (out != _ZEROS.get(out.dtype, 0)).astype(grad.dtype)
-        if isinstance(grad, np.ndarray):  # on arrays: the mask is the result's buffer
-            mask *= grad
-            return mask
-        return grad * mask
+        zero = _ZEROS.get(out.dtype, 0)
+        # Selected, not multiplied by a 0/1 mask: an infinite gradient times 0 would be NaN.
+        return np.where(out != zero, grad, zero)
 
 
 class Tanh(Function):

@@ -68,7 +68,8 @@ class Div(Function):
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
-        return (grad / b if need_a else None), (-grad * a / (b * b) if need_b else None)
+        # -grad a / b^2, divided in two steps: b * b underflows to 0 for |b| < 1e-154.
+        return (grad / b if need_a else None), (-(grad * a / b) / b if need_b else None)
 
 
 def _check_division(op: str, a, b) -> None:
@@ -262,7 +263,8 @@ class Abs(Function):
     @staticmethod
     def forward(ctx, a):
         if ctx.needs_input_grad[0]:  # (no mask to build under no_grad)
-            ctx.save_for_backward(np.sign(a))  # a constant mask, freed by backward
+            # A constant mask, freed by backward; 0 at NaN, as PyTorch's sign there.
+            ctx.save_for_backward(np.where(a == a, np.sign(a), 0))
         return np.abs(a)
 
     @staticmethod
@@ -306,15 +308,25 @@ class _Extremum(Function):
         op = ctx.function
         out = op.select(a, b)
         if any(ctx.needs_input_grad):  # (no mask to build under no_grad)
-            # The share of the gradient that goes to `a`: 1 where a wins, 1/2 on a tie, else 0.
-            ctx.save_for_backward((op.a_wins(a, b) + 0.5 * (a == b)).astype(out.dtype))
+            # Each input's share of the gradient: 1 where it wins, 1/2 on a tie, else 0; at a
+            # NaN result both get all of it, as in PyTorch.
+            share_a = op.a_wins(a, b) + 0.5 * (a == b)
+            nan = out != out
+            ctx.save_for_backward(np.where(nan, 1, share_a).astype(out.dtype),
+                                  np.where(nan, 1, 1 - share_a).astype(out.dtype))
         return out
 
     @staticmethod
     def backward(ctx, grad):
         need_a, need_b = ctx.needs_input_grad
-        (share_a,) = ctx.saved_tensors
-        return (grad * share_a if need_a else None), (grad * (1 - share_a) if need_b else None)
+        share_a, share_b = ctx.saved_tensors
+        return (_share(grad, share_a) if need_a else None), \
+            (_share(grad, share_b) if need_b else None)
+
+
+def _share(grad, share):
+    """grad * share, exactly 0 where the share is 0 (an infinite grad times 0 would be NaN)."""
+    return np.where(share != 0, grad, 0) * share
 
 
 class Maximum(_Extremum):
@@ -355,9 +367,10 @@ class Clamp(Function):
     @staticmethod
     def backward(ctx, grad):
         inside, to_lo, to_hi = ctx.saved_tensors
-        return (None if inside is None else grad * inside,
-                None if to_lo is None else grad * to_lo,
-                None if to_hi is None else grad * to_hi)
+        # Selected, not multiplied by the masks: an infinite gradient times 0 would be NaN.
+        return (None if inside is None else np.where(inside, grad, 0),
+                None if to_lo is None else np.where(to_lo, grad, 0),
+                None if to_hi is None else np.where(to_hi, grad, 0))
 
 
 class Where(Function):
