@@ -74,3 +74,11 @@ def test_second_derivatives_treat_a_detached_operand_as_a_constant(other):
     (g,) = tg.grad(((x / detached(x)) ** 2).sum(), x, create_graph=True)  # 2 x / c^2
     (h,) = tg.grad(g.sum(), x)
     np.testing.assert_allclose(h.data, 2 / x.data ** 2, rtol=1e-15)  # 2 / c^2, c = x0
+
+
+def test_an_op_of_three_operands_with_a_detached_copy_of_one():
+    x = tg.tensor(np.array([2.0, -3.0]), requires_grad=True)
+    y = x.clamp(min=x.detach(), max=x.detach() + 1)  # (x, x's array, another array)
+    np.testing.assert_array_equal(y.data, x.data)
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [1.0, 1.0])  # inside its bounds, as PyTorch

@@ -143,8 +143,14 @@ class Function:
             else:
                 arrays.append(a)
             parents.append(None)
-        if len(arrays) > 1 and record:
-            _separate_shared_arrays(args, arrays)
+        if record and len(arrays) > 1:
+            # Two different Tensors on one array (x and x.detach()): forward gets a view for
+            # the second, since saved arrays are traced back to their Tensors by identity.
+            if len(arrays) == 2:
+                if arrays[0] is arrays[1] and args[0] is not args[1]:
+                    arrays[1] = arrays[1].view()
+            elif len(set(map(id, arrays))) < len(arrays):  # (a check in C for the rest)
+                _separate_shared_arrays(args, arrays)
         ctx = Context()
         ctx.function = cls
         ctx.retained = None
@@ -190,19 +196,13 @@ class Function:
 
 
 def _separate_shared_arrays(args: tuple[Any, ...], arrays: list[Any]) -> None:
-    """Give forward a fresh view where two different Tensors share one array (x and
-    x.detach()): a saved array is traced back to its Tensor by identity, and the detached
-    operand must stay a constant, not be taken for x, when backward is differentiated."""
-    first = arrays[0]
-    if len(arrays) == 2:
-        if first is arrays[1] and args[0] is not args[1]:
-            arrays[1] = first.view()
-        return
+    """Replace by a view each array that an earlier argument, a different Tensor, shares: the
+    detached operand must stay a constant, not be taken for x, when backward is
+    differentiated."""
     owner: dict[int, Any] = {}
     for i, a in enumerate(arrays):
-        if type(a) is ndarray:
-            if owner.setdefault(id(a), args[i]) is not args[i]:
-                arrays[i] = a.view()
+        if type(a) is ndarray and owner.setdefault(id(a), args[i]) is not args[i]:
+            arrays[i] = a.view()
 
 
 def op_error(op: str, args: Any, err: Exception) -> Exception:
