@@ -82,3 +82,93 @@ def test_an_op_of_three_operands_with_a_detached_copy_of_one():
     np.testing.assert_array_equal(y.data, x.data)
     y.sum().backward()
     np.testing.assert_array_equal(x.grad.data, [1.0, 1.0])  # inside its bounds, as PyTorch
+
+
+# ---- results, dtypes and errors the fuzz found different from PyTorch ----------------------
+
+def test_pow_saves_its_inputs_so_its_output_may_change_in_place():
+    w = tg.tensor([1.0, 2.0], requires_grad=True)
+    y = w.pow(2)
+    y.add_(1)  # PyTorch's pow saves the input: this does not invalidate its backward
+    y.sum().backward()
+    np.testing.assert_array_equal(w.grad.data, [2.0, 4.0])
+
+
+def test_x_to_the_zero_has_gradient_zero_even_at_subnormal_x():
+    x = tg.tensor(np.array([1e-310, 0.0, 2.0]), requires_grad=True)
+    (x ** 0).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [0.0, 0.0, 0.0])
+
+
+def test_integers_to_negative_integer_powers_round_toward_zero_like_pytorch():
+    a = tg.tensor([2, -2, 1, -1, -1, 3, 5])
+    b = tg.tensor([-1, -1, -5, -3, -2, 2, 25])
+    assert (a ** b).tolist() == [0, 0, 1, -1, 1, 9, 5 ** 25]
+    assert (2 ** tg.tensor([-1, 2])).tolist() == [0, 4]
+    with pytest.raises(ZeroDivisionError, match="pow: 0 to a negative integer power"):
+        tg.tensor([0]) ** -1
+
+
+def test_unsigned_sums_and_products_are_int64_and_bool_squares_are_integers():
+    u = tg.tensor(np.array([200, 100], dtype=np.uint8))
+    assert u.sum().dtype == np.int64 and u.sum().item() == 300
+    assert u.prod().dtype == np.int64 and u.prod().item() == 20000
+    assert u.sum(0, keepdim=True).tolist() == [300]
+    assert tg.tensor([True, False]).square().tolist() == [1, 0]
+    assert tg.tensor([True, False]).square().dtype == np.int64
+
+
+def test_integer_operands_out_of_the_dtype_range_wrap_like_pytorch():
+    assert (tg.tensor(np.array([1, 5], dtype=np.uint8)) + (-3)).tolist() == [254, 2]
+    one = tg.tensor(np.array([1], dtype=np.int32)) + 2 ** 40
+    assert one.dtype == np.int32 and one.tolist() == [1]
+
+
+def test_cat_leaves_out_empty_1d_tensors_like_pytorch():
+    out = tg.cat([tg.ones(0), tg.ones(2, 3), tg.zeros(0)])
+    assert out.shape == (2, 3)
+    assert tg.cat([tg.ones(0), tg.ones(0)]).shape == (0,)
+
+
+def test_backward_checks_the_shape_of_a_gradient_that_requires_grad():
+    x = tg.tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"gradient has shape \(4, 3\) but the output has "
+                                           r"shape \(3,\)"):
+        (x * 2).backward(tg.ones(4, 3, requires_grad=True))
+
+
+def test_a_0d_leaf_reached_twice_gets_an_array_gradient_an_optimizer_takes():
+    x = tg.tensor(np.float64(2.0), requires_grad=True)
+    (x * 3 + x * 4).backward()
+    assert isinstance(x.grad.data, np.ndarray) and x.grad.item() == 7.0
+    opt = tg.optim.SGD([x], lr=0.5)
+    opt.step()
+    assert x.item() == pytest.approx(-1.5)
+
+
+def test_zeros_like_and_ones_like_of_a_tensor_that_requires_grad():
+    p = tg.ones(2, 3, requires_grad=True)
+    assert tg.zeros_like(p).tolist() == [[0.0] * 3] * 2 and not tg.zeros_like(p).requires_grad
+    assert tg.ones_like(p, dtype=np.float64).dtype == np.float64
+
+
+def test_to_none_keeps_the_dtype_and_grad_takes_only_tensors():
+    assert tg.tensor([1, 2]).to(None).dtype == np.int64
+    a = tg.ones(2, requires_grad=True)
+    with pytest.raises(TypeError, match="grad: assign a Tensor or None, got float"):
+        a.grad = 0.0
+    a.grad = tg.zeros(2)
+    a.grad = None
+
+
+def test_complex_tensors_cannot_require_grad():
+    with pytest.raises(TypeError, match="complex tensors cannot require gradients"):
+        tg.tensor(np.array([1 + 2j]), requires_grad=True)
+
+
+def test_setitem_with_values_that_have_leading_ones_backpropagates():
+    w = tg.ones(1, 2, requires_grad=True)
+    y = tg.zeros(3, 2)
+    y[0] = w * 2  # (1, 2) written into a (2,) row, as NumPy and PyTorch allow
+    (y * tg.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])).sum().backward()
+    np.testing.assert_array_equal(w.grad.data, [[2.0, 4.0]])

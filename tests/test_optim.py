@@ -322,7 +322,9 @@ def test_step_is_atomic():
     before = (p.data.copy(), q.data.copy(),
               {k: (v.data.copy() if hasattr(v, "data") else v) for k, v in opt.state[p].items()})
     p.grad = tg.Tensor(np.full((2, 2), 3.0))
-    q.grad = tg.Tensor(np.ones((3, 1)))  # wrong shape: the step must refuse before touching p
+    with pytest.raises(RuntimeError, match=r"grad: the gradient has shape \(3, 1\)"):
+        q.grad = tg.Tensor(np.ones((3, 1)))  # refused at once, as in PyTorch
+    q._grad = tg.Tensor(np.ones((3, 1)))  # written past that: the step refuses before touching p
     with pytest.raises(ValueError, match=r"parameter 1 has shape \(3,\) but its "
                                          r"\.grad has shape \(3, 1\).*Nothing was updated"):
         opt.step()

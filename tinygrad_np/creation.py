@@ -9,7 +9,7 @@ import numpy as np
 
 from .dtypes import get_default_dtype
 from .random import default_generator
-from .autograd.tensor_core import Tensor, untracked
+from .autograd.tensor_core import Tensor, array_of, untracked
 from .ops.args import shape_arg
 
 
@@ -63,11 +63,13 @@ def full(size: Sequence[int], fill_value: Any, dtype: Any = None,
 
 
 def zeros_like(t: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _new(np.zeros(np.shape(t), dtype=dtype or np.asarray(t).dtype), requires_grad)
+    like = np.asarray(array_of(t))
+    return _new(np.zeros(like.shape, dtype=dtype or like.dtype), requires_grad)
 
 
 def ones_like(t: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _new(np.ones(np.shape(t), dtype=dtype or np.asarray(t).dtype), requires_grad)
+    like = np.asarray(array_of(t))
+    return _new(np.ones(like.shape, dtype=dtype or like.dtype), requires_grad)
 
 
 def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:

@@ -69,6 +69,13 @@ def to_array(data: Any, dtype: Any = None, copy: bool = True) -> np.ndarray:
 
 
 def check_can_require_grad(dtype: np.dtype, who: str = "requires_grad") -> None:
+    if dtype.kind == "c":
+        raise TypeError(
+            f"{who}: complex tensors cannot require gradients here (dtype {dtype}): "
+            "tinygrad_np does not implement PyTorch's conjugate Wirtinger calculus, and a "
+            "real-valued rule would give wrong gradients. Differentiate the real and imaginary "
+            "parts as two float tensors instead."
+        )
     if dtype.kind not in "fc":
         raise TypeError(
             f"{who}: only floating-point tensors can require gradients, but this tensor's "

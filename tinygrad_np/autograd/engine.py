@@ -144,15 +144,15 @@ def run_backward(
             if id(leaf) in capture:
                 capture[id(leaf)] = g
             continue
-        old = leaf.grad
+        old = leaf._grad
         if old is None and leaf in owned:  # the common case (every step after zero_grad)
-            leaf.grad = wrap(g, None, False, [0])  # an array we made: it may keep it
+            leaf._grad = wrap(g, None, False, [0])  # an array we made: it may keep it
         elif isinstance(g, tensor):  # create_graph: the sum is recorded
-            leaf.grad = g if old is None else old + g
-        elif old is None:
-            leaf.grad = wrap(g.copy(), None, False, [0])
+            leaf._grad = g if old is None else old + g
+        elif old is None:  # (np.array: the sum of 0-d arrays is a NumPy scalar)
+            leaf._grad = wrap(np.array(g), None, False, [0])
         elif create_graph or old.requires_grad or not old._data.flags.writeable:
-            leaf.grad = old + g  # never write into a graph's tensor or a read-only array
+            leaf._grad = old + g  # never write into a graph's tensor or a read-only array
         else:
             old._data += g
 
@@ -319,11 +319,9 @@ def root_gradient(t: Any, gradient: Any, who: str) -> Any:
         ones = np.empty(t._data.shape, t._data.dtype)  # (np.ones is Python: twice the cost)
         ones.fill(1)
         return ones
-    if isinstance(gradient, tensor):
-        if gradient.requires_grad:
-            return gradient
-        gradient = gradient.data
-    g = np.asarray(gradient, dtype=t.data.dtype)
+    graphed = isinstance(gradient, tensor) and gradient.requires_grad
+    g = gradient if graphed else np.asarray(
+        gradient.data if isinstance(gradient, tensor) else gradient, dtype=t.data.dtype)
     if g.shape != t.data.shape:
         raise RuntimeError(
             f"{who}: gradient has shape {g.shape} but the output has shape {t.data.shape}; "

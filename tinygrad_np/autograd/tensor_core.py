@@ -10,7 +10,7 @@ user reads them through the properties below):
 
     _data           the NumPy array of values
     _requires_grad  whether gradients flow to or through this tensor
-    grad            the accumulated gradient (a Tensor) or None
+    _grad           the accumulated gradient (a Tensor) or None: `grad`, checked when set
     grad_fn         the Context of the op that made it, None for a leaf
     _version        a one-element list counting in-place changes, shared with its views
 """
@@ -34,7 +34,7 @@ class Tensor:
     (the default dtype), Python ints int64; NumPy arrays keep their dtype.
     """
 
-    __slots__ = ("_data", "_requires_grad", "grad", "grad_fn", "_version", "__weakref__")
+    __slots__ = ("_data", "_requires_grad", "_grad", "grad_fn", "_version", "__weakref__")
     __array_priority__ = 1000  # ndarray (op) Tensor defers to Tensor
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
@@ -47,7 +47,7 @@ class Tensor:
         """The one definition of a Tensor's fields (see the module docstring)."""
         self._data = data
         self._requires_grad = requires_grad
-        self.grad = None
+        self._grad = None
         self.grad_fn = grad_fn
         self._version = version
 
@@ -60,7 +60,7 @@ class Tensor:
         t = _new(Tensor)
         t._data = data
         t._requires_grad = requires_grad
-        t.grad = None
+        t._grad = None
         t.grad_fn = grad_fn
         t._version = version
         return t
@@ -80,6 +80,26 @@ class Tensor:
         if self._requires_grad:
             check_can_require_grad(value.dtype, "Tensor.data")
         self._data = value
+
+    @property
+    def grad(self) -> Tensor | None:
+        """The gradient accumulated by backward (None until then)."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(
+                    f"grad: assign a Tensor or None, got {type(value).__name__}; wrap values "
+                    "with tinygrad_np.tensor(...) (as in PyTorch, a number is refused)."
+                )
+            if value._data.shape != self._data.shape:
+                raise RuntimeError(
+                    f"grad: the gradient has shape {value._data.shape} but the tensor has "
+                    f"shape {self._data.shape}; they must match."
+                )
+        self._grad = value
 
     @property
     def requires_grad(self) -> bool:

@@ -36,11 +36,7 @@ class Parameter(Tensor):
             array = data.data
         else:
             array = to_array(data)
-        self._data = array
-        self._requires_grad = False
-        self.grad = None
-        self.grad_fn = None
-        self._version = data._version if isinstance(data, Tensor) else [0]
+        self._set_fields(array, None, False, data._version if isinstance(data, Tensor) else [0])
         if requires_grad:
             check_can_require_grad(array.dtype, "Parameter")
             self._requires_grad = True

@@ -23,6 +23,8 @@ def abs(x: Tensor) -> Tensor:
 
 
 def square(x: Tensor) -> Tensor:
+    if x._data.dtype.kind == "b":  # PyTorch squares bools as integers
+        x = astype(x, np.int64)
     return elementwise.Mul.apply(x, x)
 
 
@@ -113,6 +115,8 @@ def compare(ufunc: np.ufunc) -> Any:
 # ---- dtype conversions ----------------------------------------------------------------------
 def astype(x: Tensor, dtype: Any) -> Tensor:
     """A copy in `dtype` (x itself if it has it); float results stay in the graph."""
+    if dtype is None:  # x.to(None) keeps the dtype, as in PyTorch (NumPy: float64)
+        return x
     dtype = as_dtype(dtype, "astype")
     if dtype == x._data.dtype:
         return x

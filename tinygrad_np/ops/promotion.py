@@ -124,6 +124,10 @@ def _with_number(x: Any, data: np.ndarray, number: Any) -> tuple[Any, Any]:
         return cast(x, get_default_dtype()), number
     if isinstance(number, int) and not isinstance(number, bool) and data.dtype.kind == "b":
         return cast(x, np.dtype(np.int64)), number
+    if type(number) is int and data.dtype.kind in "iu":
+        info = np.iinfo(data.dtype)
+        if not info.min <= number <= info.max:  # wrapped into the dtype, as PyTorch does
+            return x, np.array(number).astype(data.dtype)
     return x, number
 
 

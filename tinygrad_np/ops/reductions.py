@@ -43,6 +43,9 @@ def sum(x: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None,
     if dtype is not None:
         return _reduce_as(x, dtype, "sum", lambda t: t.sum(dim, keepdim, axis=axis,
                                                              keepdims=keepdims))
+    if x._data.dtype.kind == "u":  # NumPy would sum in uint64; PyTorch, in int64
+        return _reduce_as(x, np.int64, "sum", lambda t: t.sum(dim, keepdim, axis=axis,
+                                                               keepdims=keepdims))
     keep = keepdim if keepdims is None else keepdims
     return reductions.Sum.apply(x, dims(x, dim, axis, "sum"), keep)
 
@@ -161,6 +164,9 @@ def prod(x: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None
     if dtype is not None:
         return _reduce_as(x, dtype, "prod", lambda t: t.prod(dim, keepdim, axis=axis,
                                                                keepdims=keepdims))
+    if x._data.dtype.kind == "u":  # (as sum)
+        return _reduce_as(x, np.int64, "prod", lambda t: t.prod(dim, keepdim, axis=axis,
+                                                                keepdims=keepdims))
     keep = keepdim if keepdims is None else keepdims
     return reductions.Prod.apply(x, dims(x, dim, axis, "prod"), keep)
 

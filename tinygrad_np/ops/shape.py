@@ -158,6 +158,10 @@ def cat(tensors: Sequence[Any], dim: int = 0) -> Tensor:
     """Concatenate along an existing dimension; all other dimensions must match."""
     tensors = _tensor_list(tensors, "cat")
     arrays = [t._data if isinstance(t, Tensor) else np.asarray(t) for t in tensors]
+    if any(a.shape == (0,) for a in arrays) and any(a.shape != (0,) for a in arrays):
+        # PyTorch's legacy rule: an empty 1-d tensor joins anything (it is left out).
+        kept = [i for i, a in enumerate(arrays) if a.shape != (0,)]
+        tensors, arrays = [tensors[i] for i in kept], [arrays[i] for i in kept]
     shapes = [a.shape for a in arrays]
     ndim = len(shapes[0])
     if ndim == 0 or not -ndim <= dim < ndim:

@@ -138,7 +138,7 @@ class Optimizer:
         """Reset the gradients: set them to None (the default, like PyTorch), or fill with 0."""
         for group in self.param_groups:
             for p in group["params"]:
-                g = p.grad
+                g = p._grad
                 if g is None:
                     continue
                 if set_to_none:
@@ -181,7 +181,7 @@ class Optimizer:
             params: list[Tensor] = []
             items: StepItems = []
             for p in group["params"]:
-                g = p.grad
+                g = p._grad
                 if g is None:
                     continue
                 p_arr = p._data

@@ -163,34 +163,53 @@ class Pow(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        out = a**b
-        ctx.save_for_backward(a, b, out)
-        return out
+        # The inputs, not the output, as PyTorch: a later in-place change of the output
+        # (y = x ** 2; y.add_(1)) must not invalidate this node.
+        ctx.save_for_backward(a, b)
+        try:
+            return a**b
+        except ValueError:  # NumPy refuses integers to negative integer powers
+            return _integer_power(a, b)
 
     @staticmethod
     def backward(ctx, grad):
-        a, b, out = ctx.saved_tensors
+        a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
         grad_a = None
         if need_a:
             exponent = b - 1
-            # At a = b = 0 the da term is 0 like PyTorch, not 0 * 0^-1 = NaN: bump the exponent
-            # to 0 at exactly those points (b = 0 zeroes the term whatever the power).
-            zero_zero = (np.asarray(a) == 0) & (np.asarray(b) == 0)
-            if zero_zero.any():
-                exponent = exponent + zero_zero
+            # Where b = 0 the da term is 0 whatever a is (0^-1 and tiny^-1 would make it
+            # 0 * inf = NaN): the exponent is bumped to 0 at exactly those points.
+            zero_b = np.asarray(b) == 0
+            if zero_b.any():
+                exponent = exponent + zero_b
             grad_a = grad * b * a**exponent
         grad_b = None
         if need_b:
             zero = np.asarray(a) == 0
             log_a = np.log(np.where(zero, 1, a))
             # At a = 0, PyTorch's convention: the db term is 0 where b >= 0 (a^b is 0 or 1),
-            # and out * log(0) = inf * -inf = -inf where b < 0 (a^b is inf).
+            # and a^b * log(0) = inf * -inf = -inf where b < 0 (a^b is inf).
             below = zero & (np.asarray(b) < 0)
             if below.any():
                 log_a = np.where(below, -np.inf, log_a)
-            grad_b = grad * out * log_a
+            grad_b = grad * a**b * log_a
         return grad_a, grad_b
+
+
+def _integer_power(a, b):
+    """Integers to integer powers, negative ones included, as PyTorch computes them: a^b
+    rounded toward 0 (2^-1 = 0, (-1)^-3 = -1); 0 to a negative power is a division by 0."""
+    a, b = np.asarray(a), np.asarray(b)
+    if np.any((a == 0) & (b < 0)):
+        raise ZeroDivisionError(
+            "pow: 0 to a negative integer power (a division by zero); use floats "
+            "(x.float() ** y) to get inf instead."
+        )
+    negative = b < 0
+    # |a| >= 2 to a negative power rounds to 0; 1 stays 1; -1 alternates in sign.
+    unit = np.where(a == 1, 1, np.where(a == -1, 1 - 2 * (b % 2), 0))
+    return np.where(negative, unit, a ** np.where(negative, 0, b)).astype(np.result_type(a, b))
 
 
 class Exp(Function):

@@ -107,6 +107,7 @@ class SetItem(Function):
         if need_v and index is not Ellipsis and not is_basic_index(index):
             _refuse_repeats(a.shape, index)
         ctx.index = index
+        ctx.v_ndim = np.ndim(v)
         a[index] = v
         return a
 
@@ -117,7 +118,12 @@ class SetItem(Function):
         if need_a:  # (where, not a product: an overwritten NaN or inf gradient must not leak)
             (kept,) = ctx.saved_tensors
             grad_a = np.where(kept, grad, 0)
-        return grad_a, None, (grad[ctx.index] if need_v else None)
+        grad_v = None
+        if need_v:
+            grad_v = grad[ctx.index]
+            if ctx.v_ndim > grad_v.ndim:  # v had leading 1s that the write dropped
+                grad_v = grad_v.reshape((1,) * (ctx.v_ndim - grad_v.ndim) + grad_v.shape)
+        return grad_a, None, grad_v
 
 
 def _refuse_repeats(shape: tuple[int, ...], index: tuple) -> None:
