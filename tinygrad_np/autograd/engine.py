@@ -68,7 +68,10 @@ def _stale_saved_error(ctx: Context) -> RuntimeError:
 def _owns(grad: np.ndarray, incoming: Any, results: tuple[Any, ...], saved: tuple[Any, ...],
           shared: set[int] | None) -> bool:
     """True when `grad` is a new array that nothing else refers to, so a leaf may keep it
-    as its .grad without a copy (and later accumulate into it in place)."""
+    as its .grad without a copy (and later accumulate into it in place). The plain version
+    copies every leaf's first gradient (`owned` stays empty); this buys 2.0 % of post 001's
+    step (callgrind, W2: 573.9k -> 562.9k instructions) and a copy of every weight-sized
+    gradient per step on larger models."""
     if grad is incoming or grad.base is not None or not grad.flags.writeable:
         return False
     if shared is not None:

@@ -70,7 +70,8 @@ class Context:
         """Per forward argument, whether its gradient is wanted (known before forward runs,
         so forward may read it too, as in PyTorch)."""
         parents = self.parents
-        # Most ops' cases spelt out: a third of the general expression's cost.
+        # The plain form is the last line; the two common arities spelt out buy 3.3 % of a
+        # chain of small ops (callgrind: 38.10M -> 36.88M instructions, W2 0.9 %).
         if len(parents) == 2:
             return (parents[0] is not None, parents[1] is not None)
         if len(parents) == 3:

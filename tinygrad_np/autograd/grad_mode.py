@@ -20,8 +20,10 @@ state = _State()
 
 
 class _Switches:
-    """Process-wide records that let every op skip the thread-local reads (each costs as much
-    as the rest of its bookkeeping) in the common case: grad on, no anomaly detection.
+    """Process-wide records that let every op skip the thread-local reads in the common case:
+    grad on, no anomaly detection. The plain version reads `state.grad_enabled` and
+    `state.anomaly_enabled` in `Function.apply` instead; these buy 2.8 % of a chain of small
+    ops (callgrind: 37.91M -> 36.88M instructions; W2 1.0 %).
     Each list holds one entry per thread or block in that mode (list.append and list.pop are
     atomic, so no lock is needed). They never understate: a thread's flag turns off only
     after its entry went in."""

