@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import tinygrad_np as tg
 
@@ -172,3 +174,56 @@ def test_setitem_with_values_that_have_leading_ones_backpropagates():
     y[0] = w * 2  # (1, 2) written into a (2,) row, as NumPy and PyTorch allow
     (y * tg.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])).sum().backward()
     np.testing.assert_array_equal(w.grad.data, [[2.0, 4.0]])
+
+
+# ---- indexing that mixes ints and index arrays, as PyTorch reads it ------------------------
+
+@st.composite
+def mixed_indices(draw):
+    """An index into a (2, 3, 4, 5) tensor mixing ints, slices, int arrays (repeats allowed),
+    a bool mask, None and Ellipsis: each component for one dimension, left to right."""
+    shape = (2, 3, 4, 5)
+    index, dim = [], 0
+    if draw(st.booleans()):
+        index.append(None)
+    while dim < len(shape):
+        kind = draw(st.sampled_from(["int", "slice", "array", "array", "mask", "rest"]))
+        n = shape[dim]
+        if kind == "int":
+            index.append(draw(st.integers(-n, n - 1)))
+        elif kind == "slice":
+            index.append(slice(draw(st.integers(0, n - 1)), None, draw(st.integers(1, 2))))
+        elif kind == "array":
+            index.append(draw(st.lists(st.integers(-n, n - 1), min_size=2, max_size=2)))
+        elif kind == "mask":
+            index.append(np.array(draw(st.lists(st.booleans(), min_size=n, max_size=n))))
+        else:
+            index.append(Ellipsis)
+            break
+        dim += 1
+    return tuple(index)
+
+
+@given(index=mixed_indices())
+@settings(max_examples=150, deadline=None)
+def test_mixed_indexing_reads_writes_and_backpropagates_as_pytorch(index):
+    torch = pytest.importorskip("torch")
+    values = np.arange(120.0).reshape(2, 3, 4, 5)
+    t_index = tuple(torch.tensor(i) if isinstance(i, (list, np.ndarray)) else i for i in index)
+    try:
+        expected = torch.tensor(values)[t_index]
+    except (IndexError, RuntimeError, ValueError):
+        return  # (an index PyTorch refuses, e.g. two masks of different lengths)
+    x = tg.tensor(values, requires_grad=True)
+    y = x[index]
+    assert y.shape == tuple(expected.shape)
+    np.testing.assert_array_equal(y.data, expected.numpy())
+    weights = np.random.default_rng(0).standard_normal(y.shape)
+    (y * weights).sum().backward()
+    tx = torch.tensor(values, requires_grad=True)
+    (tx[t_index] * torch.tensor(weights)).sum().backward()
+    np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=1e-15)
+    z, tz = tg.tensor(values), torch.tensor(values)
+    z[index] = -weights
+    tz[t_index] = -torch.tensor(weights)
+    np.testing.assert_array_equal(z.data, tz.numpy())

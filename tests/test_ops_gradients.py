@@ -465,6 +465,9 @@ SHAPE = [
        basic_index_args()),
     Op("getitem_int_arrays", lambda x, index: x[index], lambda a, index: a[index],
        array_index_args()),
+    # PyTorch applies the int before the arrays: x[1, :, [2, 0, 2]] is x[1][:, [2, 0, 2]].
+    Op("getitem_ints_then_arrays", lambda x: x[1, :, [2, 0, 2]],
+       lambda a: a[1][:, [2, 0, 2]], unary(shape=st.just((2, 3, 4)))),
     Op("getitem_bool_mask", lambda x, index: x[index], lambda a, index: a[index],
        mask_index_args()),
     Op("setitem", setitem, setitem_ref, setitem_args()),

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.tensor_core import Tensor
+from ..primitives.shape import Chained
 
 
 def shape_arg(shape: Sequence[Any], op: str, what: str = "sizes") -> tuple[int, ...]:
@@ -43,7 +44,10 @@ def check_new_shape(shape: tuple[int, ...], numel: int, op: str) -> None:
 
 
 def normalize_index(index: Any) -> tuple[Any, ...]:
-    """Make an index a tuple of NumPy index components; Tensors and lists become arrays."""
+    """Make an index a tuple of NumPy index components; Tensors and lists become arrays.
+    One that mixes ints with index arrays becomes a Chained index, read as PyTorch does."""
+    if type(index) is Chained:  # (already normalised: a backward indexing its gradient)
+        return index
     if not isinstance(index, tuple):
         index = (index,)
     out = []
@@ -59,7 +63,32 @@ def normalize_index(index: Any) -> tuple[Any, ...]:
                 "convert it with .long() or .astype(np.int64)."
             )
         out.append(i)
-    return tuple(out)
+    return _ints_first(tuple(out))
+
+
+def _is_int(i: Any) -> bool:
+    return isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_))
+
+
+def _ints_first(index: tuple[Any, ...]) -> Any:
+    """PyTorch applies an index's ints before its index arrays: (ints and slices) first, as
+    a view, then the arrays. NumPy would count the ints among the arrays, which moves the
+    arrays' dimension to the front when a slice stands between them."""
+    arrays = [isinstance(i, np.ndarray) for i in index]
+    if not any(arrays) or not any(_is_int(i) for i in index):
+        return index
+    first: list[Any] = []
+    second: list[Any] = []
+    for i, is_array in zip(index, arrays):
+        if is_array:  # a bool mask spans as many dimensions as it has
+            first += [slice(None)] * (i.ndim if i.dtype == np.bool_ else 1)
+            second.append(i)
+        elif _is_int(i):
+            first.append(i)
+        else:  # a slice, None or Ellipsis: applied first, kept whole second
+            first.append(i)
+            second.append(i if i is Ellipsis else slice(None))
+    return Chained((tuple(first), tuple(second)))
 
 
 def check_floating(x: Tensor, op: str) -> None:

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..autograd.grad_mode import state
 from ..autograd.tensor_core import Tensor, array_of
-from ..primitives.shape import SetItem
+from ..primitives.shape import SetItem, select, write
 
 
 def writable(x: Tensor, op: str) -> np.ndarray:
@@ -47,11 +47,12 @@ def assign(x: Tensor, op: str, index: Any, value: Any) -> Tensor:
     if not records_update(x, value):
         data = writable(x, op)
         try:
-            data[index] = array_of(value)
+            write(data, index, array_of(value))
         except ValueError:
             raise ValueError(
                 f"{op}: cannot write values of shape {np.shape(array_of(value))} into a "
-                f"selection of shape {np.shape(data[index])}; they must broadcast to it."
+                f"selection of shape {np.shape(select(data, index))}; they must broadcast "
+                "to it."
             ) from None
         return x
     if x._data.dtype.kind not in "fc":

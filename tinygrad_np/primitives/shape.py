@@ -48,8 +48,32 @@ class Expand(Function):
         return grad, None
 
 
+class Chained(tuple):
+    """An index applied in two steps, x[first][second]: PyTorch's reading of an index that
+    mixes ints with index arrays. PyTorch applies the ints first (as selections), so
+    x[0, :, [1, 2]] of a (2, 3, 4) tensor has shape (3, 2); NumPy treats the int as an index
+    array too and, the two being apart, puts their dimension first: (2, 3)."""
+
+
+def select(x, index):
+    """x[index], a Chained index included (works on arrays and Tensors)."""
+    if type(index) is Chained:
+        return x[index[0]][index[1]]
+    return x[index]
+
+
+def write(x, index, values) -> None:
+    """x[index] = values in place (the first step of a Chained index is a view)."""
+    if type(index) is Chained:
+        x[index[0]][index[1]] = values
+    else:
+        x[index] = values
+
+
 def is_basic_index(index: tuple) -> bool:
     """True for NumPy basic indexing (ints, slices, None, Ellipsis): a view, no repeats."""
+    if type(index) is Chained:
+        return False
     return all(
         i is None or i is Ellipsis or isinstance(i, slice)
         or (isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_)))
@@ -65,7 +89,7 @@ class Getitem(Function):
     @staticmethod
     def forward(ctx, x, index):
         ctx.shape, ctx.index = x.shape, index
-        return x[index]
+        return select(x, index)
 
     @staticmethod
     def backward(ctx, grad):
@@ -81,6 +105,8 @@ class IndexAddZeros(Function):
         out = np.zeros(shape, dtype=values.dtype)
         if is_basic_index(index):
             out[index] = values
+        elif type(index) is Chained:
+            np.add.at(out[index[0]], index[1], values)
         else:
             np.add.at(out, index, values)
         return out
@@ -102,13 +128,13 @@ class SetItem(Function):
         if need_a:  # a constant mask, freed by backward (a[...] = v overwrites all of a)
             kept = np.False_ if index is Ellipsis else np.ones(a.shape, dtype=bool)
             if index is not Ellipsis:
-                kept[index] = False
+                write(kept, index, False)
             ctx.save_for_backward(kept)
         if need_v and index is not Ellipsis and not is_basic_index(index):
             _refuse_repeats(a.shape, index)
         ctx.index = index
         ctx.v_ndim = np.ndim(v)
-        a[index] = v
+        write(a, index, v)
         return a
 
     @staticmethod
@@ -120,7 +146,7 @@ class SetItem(Function):
             grad_a = np.where(kept, grad, 0)
         grad_v = None
         if need_v:
-            grad_v = grad[ctx.index]
+            grad_v = select(grad, ctx.index)
             if ctx.v_ndim > grad_v.ndim:  # v had leading 1s that the write dropped
                 grad_v = grad_v.reshape((1,) * (ctx.v_ndim - grad_v.ndim) + grad_v.shape)
         return grad_a, None, grad_v
@@ -130,7 +156,10 @@ def _refuse_repeats(shape: tuple[int, ...], index: tuple) -> None:
     """An integer-array index that names an element twice writes it twice and the last write
     wins, so the earlier values would get a gradient for nothing: refuse it."""
     slots = np.zeros(shape, dtype=np.intp)
-    np.add.at(slots, index, 1)
+    if type(index) is Chained:
+        np.add.at(slots[index[0]], index[1], 1)
+    else:
+        np.add.at(slots, index, 1)
     if slots.max(initial=0) > 1:
         raise ValueError(
             "the index names some elements more than once, so only the last value "
