@@ -156,15 +156,22 @@ def test_an_input_no_wanted_gradient_reads_may_change_as_in_pytorch() -> None:
             loss.backward()
 
 
-def test_augmented_assignment_on_a_graph_tensor_rebinds_instead_of_corrupting() -> None:
+def test_augmented_assignment_on_a_graph_tensor_is_in_place_like_pytorch() -> None:
     x = _x()
     h = x * 2.0
     kept = h
-    h += 1.0  # a new node: the saved arrays of earlier ops are untouched
-    h *= h
+    h += 1.0  # in place, recorded: `kept` is the same tensor and sees it
+    h *= 3.0
+    assert kept is h and kept._version[0] == 2
     h.sum().backward()
-    np.testing.assert_allclose(x.grad.data, 2 * (2 * x.data + 1) * 2)
-    assert kept is not h and kept._version[0] == 0
+    np.testing.assert_allclose(x.grad.data, np.full(x.shape, 6.0))
+    h = x * 2.0
+    h *= h  # Mul saved h, which the update then changes: backward refuses, as PyTorch's
+    with pytest.raises(RuntimeError, match="MulBackward: an array it saved"):
+        h.sum().backward()
+    leaf = tg.tensor(np.ones(2), requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf tensor that requires grad"):
+        leaf += 1.0
 
 
 def test_assigning_data_replaces_the_array_without_invalidating_saved_values() -> None:
@@ -378,22 +385,80 @@ def test_in_place_variants_refuse_a_dtype_they_cannot_keep() -> None:
         tg.tensor([1, 2]).exp_()
 
 
-def test_a_recorded_update_through_a_view_is_refused_not_lost() -> None:
-    # h[1:] shares h's array: writing graph values into it would change h while h's graph
-    # never learns of it (a silently wrong gradient); PyTorch rebases h's graph, we refuse.
+# (expression, inputs) pairs run alike on tinygrad_np and torch: in-place changes of views
+# and of their bases, whose gradients must flow as PyTorch's (views follow their base).
+VIEW_PROGRAMS = {
+    "view_add_": lambda lib, w: _sq(_setup(lib, w, lambda h: h[1:].add_(w[:2]))),
+    "view_of_view_setitem": lambda lib, w: _sq(_setup(lib, w, lambda h: _setitem(h[1:], 0,
+                                                                                 w[0] * 5))),
+    "base_changed_after_view": lambda lib, w: _view_then_base(lib, w),
+    "reshape_view_exp_": lambda lib, w: _sq(_setup(lib, w, lambda h: h.reshape(3, 1).exp_())),
+    "transposed_view_mul_": lambda lib, w: _sq(_setup(lib, w, lambda h: h.reshape(3, 1).T.mul_(
+        w))),
+    "column_view_iadd": lambda lib, w: _column(lib, w),
+}
+
+
+def _setup(lib, w, change):
+    h = w * 2.0
+    change(h)
+    return h
+
+
+def _setitem(t, index, value):
+    t[index] = value
+
+
+def _sq(h):
+    return (h * h).sum()
+
+
+def _view_then_base(lib, w):
+    y = w * 2.0
+    v = y[0:2]
+    y[1] = 5.0  # the base changes after the view was taken: v's values and graph follow it
+    y.mul_(w)
+    return (v * v).sum()
+
+
+def _column(lib, w):
+    h = w.reshape(3, 1) * w
+    c = h[:, 0]
+    c += h[:, 1] if h.shape[1] > 1 else w
+    return (h ** 2).sum()
+
+
+@pytest.mark.parametrize("name", VIEW_PROGRAMS)
+def test_in_place_changes_of_views_and_bases_match_pytorch(name: str) -> None:
+    torch = pytest.importorskip("torch")
+    grads = []
+    for lib in (tg, torch):
+        w = lib.tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
+        loss = VIEW_PROGRAMS[name](lib, w)
+        loss.backward()
+        grads.append((float(loss.item()), np.array(w.grad.tolist())))
+    assert grads[0][0] == pytest.approx(grads[1][0], rel=1e-14)
+    np.testing.assert_allclose(grads[0][1], grads[1][1], rtol=1e-14)
+
+
+def test_an_in_place_change_of_a_view_changes_its_base_in_the_graph() -> None:
     w = _w()
     h = w * 2.0
-    with pytest.raises(RuntimeError, match=r"add_: this tensor is a view of another one's data"):
-        h[1:].add_(w[:1])
+    h[1:].add_(w[:1])  # changes h: h = [2 w0, 2 w1 + w0]
+    np.testing.assert_array_equal(h.data, [2 * w.data[0], 2 * w.data[1] + w.data[0]])
+    h.sum().backward()
+    np.testing.assert_array_equal(w.grad.data, [3.0, 2.0])  # d/dw0 (2 w0 + 2 w1 + w0)
     a = tg.zeros(3, dtype=np.float64)
-    with pytest.raises(RuntimeError, match=r"__setitem__: this tensor is a view"):
-        a[1:][0] = w[0]
-    a[1:] = w  # through the base itself: recorded
+    a[1:][0] = w[0]  # through a view of a view: recorded on a
+    w.grad = None
     a.sum().backward()
-    np.testing.assert_array_equal(w.grad.data, [1.0, 1.0])
+    np.testing.assert_array_equal(w.grad.data, [1.0, 0.0])
     with tg.no_grad():  # outside the graph a view writes through as NumPy does
         a[1:][0] = 7.0
     assert a.data[1] == 7.0
+    leaf = tg.tensor(np.ones(3), requires_grad=True)
+    with pytest.raises(RuntimeError, match="a view of a leaf tensor that requires grad"):
+        leaf[1:].mul_(2.0)
 
 
 def test_an_update_whose_operand_alone_needs_grad_reads_a_copy_of_the_old_values() -> None:

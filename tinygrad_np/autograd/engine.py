@@ -11,6 +11,7 @@ import numpy as np
 from .function import _OUTPUT, _RELEASED, Context, _check_finite, _user_frame
 from .grad_mode import enter_grad_mode, exit_grad_mode, state
 from .tensor_core import Tensor
+from .views import refresh
 
 
 def sum_to_shape(grad: Any, shape: tuple[int, ...]) -> Any:
@@ -299,6 +300,7 @@ def backward(
     tensor: Any, gradient: Any = None, retain_graph: bool | None = None, create_graph: bool = False
 ) -> None:
     """`Tensor.backward`: accumulate d(tensor)/d(leaf) into every leaf's `.grad`."""
+    _current(tensor)
     if not tensor._requires_grad:
         raise RuntimeError(
             "backward(): this tensor does not require grad and has no grad_fn; create the "
@@ -337,6 +339,7 @@ def _tensors(values: Any, what: str) -> list[Any]:
     """grad()'s `outputs` or `inputs`: a Tensor, or a sequence (any iterable) of Tensors."""
     tensor = Tensor
     if isinstance(values, tensor):
+        _current(values)
         return [values]
     try:
         items = None if isinstance(values, (str, bytes)) else list(values)
@@ -354,7 +357,15 @@ def _tensors(values: Any, what: str) -> list[Any]:
                 f"grad(): {what}[{i}] is a {type(v).__name__}, not a Tensor; {what} must be a "
                 "Tensor or a sequence of Tensors."
             )
+    for v in items:
+        _current(v)
     return items
+
+
+def _current(t: Any) -> None:
+    """A view whose base changed in place since its node was made gets its node again."""
+    if t._view is not None and t._view.version != t._version[0]:
+        refresh(t)
 
 
 def grad(

@@ -36,6 +36,7 @@ import numpy as np
 
 from .grad_mode import state, switches
 from .tensor_core import Tensor
+from .views import refresh, view_of
 
 _OUTPUT = -1  # marks a saved array that is the op's own output
 ndarray = np.ndarray
@@ -136,6 +137,8 @@ class Function:
         record = False
         for a in args:
             if isinstance(a, tensor):
+                if a._view is not None and a._view.version != a._version[0]:
+                    refresh(a)  # a view whose base changed in place since its node was made
                 arrays.append(a._data)
                 if a._requires_grad:
                     record = True
@@ -174,15 +177,17 @@ class Function:
                     ctx.saved_tensors = tuple([data if s is scalar else s for s in saved])
                     break
 
-        version = [0]
         if cls.is_view and isinstance(args[0], tensor) and np.may_share_memory(data, arrays[0]):
-            version = args[0]._version  # a view: in-place writes to either change both
+            # A view: in-place writes to either change both, and its node follows its base's.
+            out = tensor._wrap(data, ctx if record else None, record, args[0]._version)
+            out._view = view_of(args[0], cls, args[1:], args[0]._version)
+        else:
+            out = tensor._wrap(data, ctx if record else None, record, [0])
         if not record:
             if switches.anomaly_on and state.anomaly_enabled:
                 _check_finite(cls.__name__, "forward", data, None)
-            return tensor._wrap(data, None, False, version)
+            return out
 
-        out = tensor._wrap(data, ctx, True, version)
         ctx.sequence_nr = next(_sequence)
         ctx.out_shape = data.shape
         ctx.out_dtype = data.dtype

@@ -13,6 +13,9 @@ user reads them through the properties below):
     _grad           the accumulated gradient (a Tensor) or None: `grad`, checked when set
     grad_fn         the Context of the op that made it, None for a leaf
     _version        a one-element list counting in-place changes, shared with its views
+    _view           for a view made by a view op (indexing, reshape, permute, expand): a
+                    ViewOf(base, steps, version) saying how to make it again from its base,
+                    so that its graph follows in-place changes (autograd/views.py); else None
 """
 
 from __future__ import annotations
@@ -34,7 +37,8 @@ class Tensor:
     (the default dtype), Python ints int64; NumPy arrays keep their dtype.
     """
 
-    __slots__ = ("_data", "_requires_grad", "_grad", "grad_fn", "_version", "__weakref__")
+    __slots__ = ("_data", "_requires_grad", "_grad", "grad_fn", "_version", "_view",
+                 "__weakref__")
     __array_priority__ = 1000  # ndarray (op) Tensor defers to Tensor
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
@@ -50,6 +54,7 @@ class Tensor:
         self._grad = None
         self.grad_fn = grad_fn
         self._version = version
+        self._view = None
 
     @staticmethod
     def _wrap(data: np.ndarray, grad_fn: Any, requires_grad: bool, version: list[int]) -> Tensor:
@@ -63,6 +68,7 @@ class Tensor:
         t._grad = None
         t.grad_fn = grad_fn
         t._version = version
+        t._view = None
         return t
 
     # ---- attributes -----------------------------------------------------------------------

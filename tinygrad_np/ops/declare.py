@@ -89,7 +89,7 @@ def install(table: Sequence[Op]) -> None:
             for name in names:
                 setattr(Tensor, name + "_", update)
             if op.reflected is not None:  # a binary operator: x op= y
-                setattr(Tensor, f"__i{op.dunder}__", inplace.augmented(op.name + "_", op.method))
+                setattr(Tensor, f"__i{op.dunder}__", inplace.augmented(op.name + "_"))
 
 
 def _inplace_method(op: Op) -> Callable[..., Any]:

@@ -13,7 +13,8 @@ import numpy as np
 
 from ..autograd.grad_mode import state
 from ..autograd.tensor_core import Tensor, array_of
-from ..primitives.shape import SetItem, select, write
+from ..autograd.views import refresh
+from ..primitives.shape import SetItem, ViewScatter, select, write
 
 
 def writable(x: Tensor, op: str) -> np.ndarray:
@@ -60,19 +61,36 @@ def assign(x: Tensor, op: str, index: Any, value: Any) -> Tensor:
             f"{op}: this {x._data.dtype} tensor cannot hold values that require grad; "
             "convert it first, e.g. x = x.float()."
         )
-    if x._data.base is not None:
-        # The write would change the tensor this one views as well, whose graph would not
-        # know: a silently wrong gradient. (PyTorch rebases the base's graph instead.)
-        raise RuntimeError(
-            f"{op}: this tensor is a view of another one's data (from indexing, reshape, "
-            "transpose, ...), so a recorded update would change that tensor too without "
-            "its graph knowing; update the base tensor itself (base[1:] = v), or .clone() "
-            "the view first."
-        )
+    if x._view is not None:
+        return _assign_through_view(x, op, index, value)
     writable(x, op)
     x.grad_fn = SetItem.apply(x, index, value).grad_fn
     x._requires_grad = True
     return x
+
+
+def _assign_through_view(view: Tensor, op: str, index: Any, value: Any) -> Tensor:
+    """A recorded change of a view changes its base: the base becomes a ViewScatter node (its
+    old values, the view's part replaced by the view's new values), and the view's node is
+    made again from it, as PyTorch does (CopySlices)."""
+    base, steps, _ = view._view
+    if base._requires_grad and base.grad_fn is None and state.grad_enabled:
+        raise RuntimeError(
+            f"{op}: this tensor is a view of a leaf tensor that requires grad, so changing it "
+            "in place would change the leaf while grad mode is on; do it under "
+            "`with tinygrad_np.no_grad():`, or work on a copy (.clone())."
+        )
+    if index is Ellipsis and isinstance(value, Tensor) and value._data.shape == view.shape:
+        new_values = value
+    else:  # the view's new values: its old ones (from the graph) with the part written
+        new_values = view.clone()
+        new_values.grad_fn = SetItem.apply(new_values, index, value).grad_fn
+        new_values._requires_grad = True
+    writable(base, op)
+    base.grad_fn = ViewScatter.apply(base, new_values, steps).grad_fn
+    base._requires_grad = True
+    refresh(view)
+    return view
 
 
 def update(x: Tensor, op: str, ufunc: Any, other: Any) -> Tensor:
@@ -145,14 +163,12 @@ def recomputed_update(name: str) -> Callable[..., Tensor]:
     return method
 
 
-def augmented(name: str, out_of_place: Callable[..., Tensor]) -> Callable[..., Tensor]:
-    """`x op= y`: the in-place `name`, except that on a non-leaf in the graph it rebinds x to
-    a new node (same values, correct gradients); on a leaf that requires grad it raises,
-    as in PyTorch."""
+def augmented(name: str) -> Callable[..., Tensor]:
+    """`x op= y`: the in-place `name` (x.add_(y) for x += y), in the graph too: tensors that
+    share x (z = x; views of x) see the change, as in PyTorch. On a leaf that requires grad
+    it raises under grad mode, as PyTorch does."""
 
     def method(x: Tensor, other: Any) -> Tensor:
-        if x._requires_grad and state.grad_enabled and x.grad_fn is not None:
-            return out_of_place(x, other)
         return getattr(x, name)(other)
 
     return method

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.function import Function
+from ..autograd.views import replay_on_array
 
 
 class Reshape(Function):
@@ -150,6 +151,30 @@ class SetItem(Function):
             if ctx.v_ndim > grad_v.ndim:  # v had leading 1s that the write dropped
                 grad_v = grad_v.reshape((1,) * (ctx.v_ndim - grad_v.ndim) + grad_v.shape)
         return grad_a, None, grad_v
+
+
+class ViewScatter(Function):
+    """The base of a view, its view's part replaced: `base` written in place through the view
+    that `steps` make (the recorded form of an in-place change of a view, which changes its
+    base). d base = grad, 0 on the view's part;  d values = grad's view."""
+
+    @staticmethod
+    def forward(ctx, base, values, steps):
+        need_base, need_values, _ = ctx.needs_input_grad
+        ctx.steps = steps
+        if need_base:  # a constant mask, as SetItem's
+            kept = np.ones(base.shape, dtype=bool)
+            replay_on_array(kept, steps)[...] = False
+            ctx.save_for_backward(kept)
+        replay_on_array(base, steps)[...] = values
+        return base
+
+    @staticmethod
+    def backward(ctx, grad):
+        need_base, need_values, _ = ctx.needs_input_grad
+        grad_base = np.where(ctx.saved_tensors[0], grad, 0) if need_base else None
+        grad_values = replay_on_array(grad, ctx.steps) if need_values else None
+        return grad_base, grad_values, None
 
 
 def _refuse_repeats(shape: tuple[int, ...], index: tuple) -> None:
