@@ -227,3 +227,21 @@ def test_mixed_indexing_reads_writes_and_backpropagates_as_pytorch(index):
     z[index] = -weights
     tz[t_index] = -torch.tensor(weights)
     np.testing.assert_array_equal(z.data, tz.numpy())
+
+
+def test_linear_and_batch_norm_on_empty_and_one_dimensional_inputs_like_pytorch():
+    F = tg.nn.functional
+    x = tg.ones(2, 3, 0, requires_grad=True)
+    w = tg.ones(4, 0, requires_grad=True)
+    b = tg.ones(4, requires_grad=True)
+    out = F.linear(x, w, b)
+    assert out.shape == (2, 3, 4)
+    out.sum().backward()
+    assert w.grad.shape == (4, 0) and b.grad.tolist() == [6.0] * 4
+    assert F.linear(tg.ones(2), tg.ones(3, 2), tg.ones(1, 3)).shape == (3,)
+    mean, var = tg.zeros(3), tg.ones(3)
+    gamma = tg.ones(3, requires_grad=True)
+    y = F.batch_norm(tg.ones(0, 3, requires_grad=True), mean, var, gamma, training=True)
+    assert y.shape == (0, 3) and mean.tolist() == [0.0] * 3 and var.tolist() == [1.0] * 3
+    y.sum().backward()
+    assert gamma.grad.tolist() == [0.0] * 3

@@ -105,6 +105,8 @@ def linear(input: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"the input's last dimension must be in_features = {weight.shape[-1]}. Check the "
             "layer sizes (or flatten the input first, e.g. nn.Flatten())."
         )
+    if len(x_shape) == 1 and bias is not None and bias.ndim > 1 and bias.numel() == w_shape[0]:
+        bias = bias.reshape(w_shape[0])  # PyTorch: a vector in gives a vector out
     return linalg.Affine.apply(x, weight, bias)
 
 
@@ -163,6 +165,11 @@ def batch_norm(input: Any, running_mean: Tensor | None, running_var: Tensor | No
         if t is not None and t.shape != (channels,):
             raise ValueError(f"batch_norm: {name} has shape {t.shape} but the input has "
                              f"{channels} channels (dim 1 of shape {x.shape}).")
+    if training and x.numel() == 0:  # an empty batch: empty out, statistics untouched
+        out = x * 1.0
+        if weight is not None:
+            out = out * weight.reshape(shape)
+        return out if bias is None else out + bias.reshape(shape)
     if training:
         count = x.numel() // max(channels, 1)
         if count <= 1:

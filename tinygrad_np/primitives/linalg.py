@@ -75,8 +75,9 @@ class Affine(Function):
         need_x, need_w, need_b = ctx.needs_input_grad
         grad = _blas_ready(grad)
         g2, x2 = grad, x
-        if x.ndim != 2:  # (n, out) and (n, in): the leading dims as one
-            g2, x2 = grad.reshape(-1, grad.shape[-1]), x.reshape(-1, x.shape[-1])
+        if x.ndim != 2:  # (n, out) and (n, in): the leading dims as one (n given: -1 is
+            n = int(np.prod(x.shape[:-1]))  # ambiguous when in_features is 0)
+            g2, x2 = grad.reshape(n, grad.shape[-1]), x.reshape(n, x.shape[-1])
         grad_x = grad @ weight if need_x else None
         grad_w = g2.T @ x2 if need_w else None
         grad_b = None
