@@ -245,3 +245,44 @@ def test_linear_and_batch_norm_on_empty_and_one_dimensional_inputs_like_pytorch(
     assert y.shape == (0, 3) and mean.tolist() == [0.0] * 3 and var.tolist() == [1.0] * 3
     y.sum().backward()
     assert gamma.grad.tolist() == [0.0] * 3
+
+
+# ---- where PyTorch's value is not the mathematical one (README: where we differ) ----------
+
+def test_var_over_all_dims_by_an_empty_dim_tuple_has_the_true_gradient():
+    x = tg.tensor(np.array([[1.0, 2.0, 4.0], [0.5, -1.0, 3.0]]), requires_grad=True)
+    x.var(dim=()).backward()  # PyTorch: inf
+    np.testing.assert_allclose(x.grad.data, 2 * (x.data - x.data.mean()) / 5, rtol=1e-14)
+
+
+def test_pow_mixed_second_derivative_at_a_zero_exponent_is_one_over_the_base():
+    a = tg.tensor(np.array([2.0, 0.5, 4.0]), requires_grad=True)  # (a^b, b real: a > 0)
+    b = tg.tensor(np.zeros(3), requires_grad=True)
+    (ga,) = tg.grad((a ** b).sum(), a, create_graph=True)
+    np.testing.assert_array_equal(ga.data, [0.0, 0.0, 0.0])
+    (h,) = tg.grad(ga.sum(), b)  # d/db (b a^(b-1)) = a^(b-1) (1 + b log a) = 1/a at b = 0
+    np.testing.assert_allclose(h.data, 1 / a.data, rtol=1e-15)  # PyTorch: 0
+
+
+def test_softplus_second_derivative_at_the_threshold_is_that_of_its_branch():
+    x = tg.tensor(np.array([20.0]), requires_grad=True)
+    (g,) = tg.grad(tg.nn.functional.softplus(x, threshold=20).sum(), x, create_graph=True)
+    (h,) = tg.grad(g.sum(), x)
+    s = 1 / (1 + np.exp(-20.0))
+    np.testing.assert_allclose(h.data, [s * (1 - s)], rtol=1e-9)  # PyTorch: 0
+
+
+def test_amax_at_a_nan_sends_the_gradient_to_the_nan():
+    x = tg.tensor(np.array([[np.nan, 1.0], [3.0, 2.0]]), requires_grad=True)
+    x.amax(1).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [[1.0, 0.0], [1.0, 0.0]])  # PyTorch: NaN
+
+
+def test_bce_gradient_in_the_target_is_that_of_the_clamped_loss_it_computes():
+    p = tg.tensor(np.array([0.0, 1.0, 0.5]))
+    y = tg.tensor(np.array([0.3, 0.3, 0.3]), requires_grad=True)
+    loss = tg.nn.functional.binary_cross_entropy(p, y)
+    # -(y log p + (1 - y) log(1 - p)) / 3 with each log clamped at -100 (PyTorch's forward)
+    np.testing.assert_allclose(loss.item(), (30.0 + 70.0 + np.log(2)) / 3, rtol=1e-14)
+    loss.backward()
+    np.testing.assert_allclose(y.grad.data, [100 / 3, -100 / 3, 0.0], atol=1e-14)  # torch: inf

@@ -166,6 +166,8 @@ class Pow(Function):
         # The inputs, not the output, as PyTorch: a later in-place change of the output
         # (y = x ** 2; y.add_(1)) must not invalidate this node.
         ctx.save_for_backward(a, b)
+        if type(a) is np.ndarray and a.dtype == np.bool_ and np.asarray(b).dtype == np.bool_:
+            return a | ~np.asarray(b)  # PyTorch keeps bool ** bool a bool (NumPy: int8)
         try:
             return a**b
         except ValueError:  # NumPy refuses integers to negative integer powers
@@ -178,11 +180,14 @@ class Pow(Function):
         grad_a = None
         if need_a:
             exponent = b - 1
-            # Where b = 0 the da term is 0 whatever a is (0^-1 and tiny^-1 would make it
-            # 0 * inf = NaN): the exponent is bumped to 0 at exactly those points.
-            zero_b = np.asarray(b) == 0
-            if zero_b.any():
-                exponent = exponent + zero_b
+            # Where b = 0 the da term is 0, but at a = 0 or a subnormal a, a^-1 is inf and
+            # 0 * inf = NaN: the exponent is bumped to 0 at exactly those points (elsewhere
+            # b a^(b-1) stays, so that its derivative in b, a^-1 at b = 0, is right).
+            a_, b_ = np.asarray(a), np.asarray(b)
+            tiny = np.finfo(a_.dtype if a_.dtype.kind == "f" else np.float64).tiny
+            overflow = (b_ == 0) & (np.abs(a_) < tiny)
+            if overflow.any():
+                exponent = exponent + overflow
             grad_a = grad * b * a**exponent
         grad_b = None
         if need_b:
