@@ -302,6 +302,152 @@ def linear_ref(x: np.ndarray, w: np.ndarray, b: Any = None) -> np.ndarray:
     return x @ w.T if b is None else x @ w.T + b
 
 
+@st.composite
+def mm_args(draw: st.DrawFn, batched: bool = False) -> tuple:
+    n, k, m, b = (draw(st.integers(1, 3)) for _ in range(4))
+    lead = (b,) if batched else ()
+    return (draw(tst.tensors(lead + (n, k))), draw(tst.tensors(lead + (k, m)))), {}
+
+
+def off_jumps(shape: Any = None) -> st.SearchStrategy:
+    """Values k + 0.25 +- 0.09 for integers k: away from the jumps of floor, ceil, trunc
+    (integers) and round (half-integers), where finite differences would see a step."""
+    return unary("unit", shape=shape).map(lambda args: ((tg.tensor(
+        np.round(args[0][0].data * 3) + 0.25 + 0.1 * args[0][0].data, requires_grad=True),),
+        {}))
+
+
+@st.composite
+def norm_args(draw: st.DrawFn) -> tuple:
+    (x,), params = draw(reduce_args(unique=True))
+    params["p"] = draw(st.sampled_from([1, 2, 3, 1.5, np.inf, "fro"]))
+    return (x,), params
+
+
+def np_norm(a: np.ndarray, p: Any, dim: Any, keepdim: bool) -> np.ndarray:
+    axis = np_axis(a, dim)
+    if p == "fro":
+        p = 2
+    if p == np.inf:
+        return np.abs(a).max(axis=axis, keepdims=keepdim)
+    return (np.abs(a) ** p).sum(axis=axis, keepdims=keepdim) ** (1 / p)
+
+
+@st.composite
+def sort_args(draw: st.DrawFn) -> tuple:
+    (x,), params = draw(one_dim_args_unique())
+    params["descending"] = draw(st.booleans())
+    return (x,), params
+
+
+@st.composite
+def one_dim_args_unique(draw: st.DrawFn) -> tuple:
+    x = draw(tst.tensors(tst.shapes(min_dims=1), unique=True))
+    return (x,), {"dim": draw(st.integers(-x.ndim, x.ndim - 1))}
+
+
+@st.composite
+def topk_args(draw: st.DrawFn) -> tuple:
+    (x,), params = draw(one_dim_args_unique())
+    params["k"] = draw(st.integers(0, x.shape[params["dim"]]))
+    params["largest"] = draw(st.booleans())
+    return (x,), params
+
+
+def np_topk(a: np.ndarray, dim: int, k: int, largest: bool) -> np.ndarray:
+    ordered = np.sort(a, axis=dim)
+    ordered = np.flip(ordered, dim) if largest else ordered
+    return np.take(ordered, np.arange(k), axis=dim)
+
+
+@st.composite
+def movedim_args(draw: st.DrawFn) -> tuple:
+    x = draw(tst.tensors(tst.shapes(min_dims=1)))
+    return (x,), {"source": draw(st.integers(-x.ndim, x.ndim - 1)),
+                  "destination": draw(st.integers(-x.ndim, x.ndim - 1))}
+
+
+@st.composite
+def roll_args(draw: st.DrawFn) -> tuple:
+    x = draw(tst.tensors(tst.shapes(min_dims=1)))
+    dim = draw(st.none() | st.integers(-x.ndim, x.ndim - 1))
+    return (x,), {"shifts": draw(st.integers(-5, 5)), "dims": dim}
+
+
+def np_roll(a: np.ndarray, shifts: int, dims: Any) -> np.ndarray:
+    return np.roll(a, shifts, axis=dims)
+
+
+@st.composite
+def repeat_args(draw: st.DrawFn) -> tuple:
+    x = draw(tst.tensors(tst.shapes(max_dims=2)))
+    extra = draw(st.integers(0, 1))
+    return (x,), {"sizes": tuple(draw(st.integers(1, 3)) for _ in range(x.ndim + extra))}
+
+
+@st.composite
+def split_args(draw: st.DrawFn) -> tuple:
+    (x,), params = draw(one_dim_args())
+    if x.ndim == 0:
+        x = x.reshape(1)
+        x = tg.tensor(x.data, requires_grad=True)
+        params["dim"] = 0
+    params["size"] = draw(st.integers(1, 3))
+    return (x,), params
+
+
+@st.composite
+def gather_args(draw: st.DrawFn) -> tuple:
+    x = draw(tst.tensors(tst.shapes(min_dims=1)))
+    dim = draw(st.integers(-x.ndim, x.ndim - 1))
+    shape = tuple(draw(st.integers(1, 3)) if i == dim % x.ndim else draw(st.integers(1, n))
+                  for i, n in enumerate(x.shape))
+    index = draw(tst.arrays(shape, np.int64, elements=st.integers(0, x.shape[dim] - 1)))
+    return (x,), {"dim": dim, "index": index}
+
+
+@st.composite
+def scatter_args(draw: st.DrawFn) -> tuple:
+    """x, src and an index whose positions along dim are distinct (scatter writes each once)."""
+    x = draw(tst.tensors(tst.shapes(min_dims=1)))
+    dim = draw(st.integers(-x.ndim, x.ndim - 1)) % x.ndim
+    shape = tuple(draw(st.integers(1, n)) for n in x.shape)
+    rows = [draw(st.permutations(range(x.shape[dim])))[:shape[dim]]
+            for _ in range(int(np.prod(shape)) // shape[dim])]
+    index = np.moveaxis(np.array(rows).reshape(tuple(n for i, n in enumerate(shape)
+                                                     if i != dim) + (shape[dim],)), -1, dim)
+    src = draw(tst.tensors(shape))
+    return (x, src), {"dim": dim, "index": index}
+
+
+def np_scatter(a: np.ndarray, b: np.ndarray, dim: int, index: np.ndarray,
+               add: bool = False) -> np.ndarray:
+    out = a.copy()
+    grid = list(np.indices(index.shape, sparse=True))
+    grid[dim] = index
+    if add:
+        np.add.at(out, tuple(grid), b)
+    else:
+        out[tuple(grid)] = b
+    return out
+
+
+@st.composite
+def index_select_args(draw: st.DrawFn) -> tuple:
+    x = draw(tst.tensors(tst.shapes(min_dims=1)))
+    dim = draw(st.integers(-x.ndim, x.ndim - 1))
+    index = draw(tst.arrays((draw(st.integers(0, 4)),), np.int64,
+                            elements=st.integers(0, x.shape[dim] - 1)))
+    return (x,), {"dim": dim, "index": index}
+
+
+@st.composite
+def masked_fill_args(draw: st.DrawFn) -> tuple:
+    x = draw(tst.tensors())
+    mask = draw(tst.arrays(x.shape[draw(st.integers(0, x.ndim)):], np.bool_))
+    return (x,), {"mask": mask, "value": draw(st.floats(-2, 2))}
+
+
 def stable_softmax(a: np.ndarray, dim: int) -> np.ndarray:
     e = np.exp(a - a.max(axis=dim, keepdims=True))
     return e / e.sum(axis=dim, keepdims=True)
@@ -322,6 +468,19 @@ ELEMENTWISE = [
     Op("log1p", tg.Tensor.log1p, np.log1p, unary("positive")),
     Op("log1p_near_minus_one", lambda x: tg.log1p(x.sigmoid() - 1), lambda a: np.log1p(
         1 / (1 + np.exp(-a)) - 1), unary()),
+    Op("log2", tg.Tensor.log2, np.log2, unary("positive")),
+    Op("log10", tg.log10, np.log10, unary("positive")),
+    Op("expm1", tg.Tensor.expm1, np.expm1, unary()),
+    Op("rsqrt", tg.Tensor.rsqrt, lambda a: 1 / np.sqrt(a), unary("positive")),
+    Op("tan", tg.Tensor.tan, np.tan, unary("unit")),
+    Op("reciprocal", tg.Tensor.reciprocal, np.reciprocal, unary("nonzero")),
+    Op("floor", tg.Tensor.floor, np.floor, off_jumps()),
+    Op("ceil", tg.ceil, np.ceil, off_jumps()),
+    Op("trunc", tg.Tensor.trunc, np.trunc, off_jumps()),
+    Op("round", tg.Tensor.round, np.round, off_jumps()),
+    Op("nan_to_num", tg.Tensor.nan_to_num, np.nan_to_num, unary()),
+    Op("type_as", lambda x: x.type_as(tg.zeros(1, dtype=np.float64)),
+       lambda a: a.astype(np.float64), unary()),
     Op("square", tg.Tensor.square, np.square, unary()),
     Op("positive", lambda x: +x, np.positive, unary()),
     Op("clone", tg.Tensor.clone, np.copy, unary()),
@@ -433,6 +592,21 @@ REDUCTIONS = [
     Op("sum_dtype_float32", lambda x, dim: x.sum(dim, dtype=np.float32),
        lambda a, dim: np.sum(a.astype(np.float32), np_axis(a, dim)),
        reduce_args(keepdim=False), tol={"eps": 1e-3, "atol": 1e-3, "rtol": 1e-3}),
+    Op("cumsum", lambda x, dim: x.cumsum(dim), lambda a, dim: np.cumsum(a, np_axis(a, dim))
+       .reshape(a.shape), one_dim_args()),
+    Op("cumprod", lambda x, dim: tg.cumprod(x, dim),
+       lambda a, dim: np.cumprod(a, np_axis(a, dim)).reshape(a.shape), one_dim_args()),
+    Op("norm", lambda x, p, dim, keepdim: x.norm(p, dim, keepdim), np_norm, norm_args()),
+    Op("median", lambda x: x.median(), lambda a: np.sort(a.reshape(-1))[(a.size - 1) // 2],
+       unary(unique=True)),
+    Op("median_dim", lambda x, dim: x.median(dim).values,
+       lambda a, dim: np.take(np.sort(a, dim), (a.shape[dim] - 1) // 2, dim),
+       one_dim_args_unique()),
+    Op("sort", lambda x, dim, descending: x.sort(dim, descending).values,
+       lambda a, dim, descending: np.flip(np.sort(a, dim), dim) if descending
+       else np.sort(a, dim), sort_args()),
+    Op("topk", lambda x, dim, k, largest: x.topk(k, dim, largest).values, np_topk,
+       topk_args()),
     Op("softmax", lambda x, dim: x.softmax(dim),
        lambda a, dim: stable_softmax(a, np_axis(a, dim)),
        reduce_args(single_dim=True, keepdim=False)),
@@ -479,6 +653,40 @@ SHAPE = [
        cat_args()),
     Op("stack", lambda *xs, dim: tg.stack(xs, dim), lambda *a, dim: np.stack(a, dim),
        stack_args()),
+    Op("mm", tg.mm, np.matmul, mm_args()),
+    Op("bmm", tg.Tensor.bmm, np.matmul, mm_args(batched=True)),
+    Op("t", tg.Tensor.t, np.transpose, unary(shape=tst.shapes(max_dims=2))),
+    Op("movedim", lambda x, source, destination: x.movedim(source, destination),
+       np.moveaxis, movedim_args()),
+    Op("view_as", lambda x: x.view_as(np.zeros((x.numel(),))), lambda a: a.reshape(-1),
+       unary()),
+    Op("flip", lambda x, dim: x.flip(dim) if x.ndim else x.flip(()),
+       lambda a, dim: np.flip(a, dim) if a.ndim else a, one_dim_args()),
+    Op("roll", lambda x, shifts, dims: x.roll(shifts, dims), np_roll, roll_args()),
+    Op("repeat", lambda x, sizes: x.repeat(*sizes), lambda a, sizes: np.tile(a, sizes),
+       repeat_args()),
+    Op("tril", lambda x: x.tril(-1), lambda a: np.tril(a, -1),
+       unary(shape=tst.shapes(min_dims=2))),
+    Op("triu", lambda x: tg.triu(x, 1), lambda a: np.triu(a, 1),
+       unary(shape=tst.shapes(min_dims=2))),
+    Op("split", lambda x, dim, size: x.split(size, dim)[-1],
+       lambda a, dim, size: np.split(a, range(size, a.shape[dim], size), dim)[-1],
+       split_args()),
+    Op("chunk", lambda x, dim, size: x.chunk(size, dim)[0],
+       lambda a, dim, size: np.split(a, range(-(-a.shape[dim] // size), a.shape[dim],
+                                             -(-a.shape[dim] // size)), dim)[0], split_args()),
+    Op("gather", lambda x, dim, index: x.gather(dim, index),
+       lambda a, dim, index: np.take_along_axis(a[tuple(
+           slice(None) if i == dim % a.ndim else slice(0, n) for i, n in enumerate(index.shape))],
+           index, dim), gather_args()),
+    Op("scatter", lambda x, src, dim, index: x.scatter(dim, index, src), np_scatter,
+       scatter_args()),
+    Op("scatter_add", lambda x, src, dim, index: x.scatter_add(dim, index, src),
+       lambda a, b, dim, index: np_scatter(a, b, dim, index, add=True), scatter_args()),
+    Op("index_select", lambda x, dim, index: x.index_select(dim, index),
+       lambda a, dim, index: np.take(a, index, dim), index_select_args()),
+    Op("masked_fill", lambda x, mask, value: x.masked_fill(tg.tensor(mask), value),
+       lambda a, mask, value: np.where(mask, value, a), masked_fill_args()),
     Op("matmul", lambda a, b: a @ b, np.matmul, matmul_args()),
     Op("linear", lambda *t: tg.nn.functional.linear(*t), linear_ref, linear_args()),
 ]

@@ -11,7 +11,7 @@ from ..autograd import function
 from ..autograd.tensor_core import Tensor, array_of, untracked
 from ..dtypes import as_dtype
 from ..primitives import elementwise, linalg
-from .promotion import check_numeric, promote
+from .promotion import check_numeric, promote, true_divide
 
 
 def abs(x: Tensor) -> Tensor:
@@ -62,6 +62,24 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:
 def where_method(x: Tensor, condition: Any, other: Any) -> Tensor:
     """`x.where(cond, y)` is `where(cond, x, y)`, as in PyTorch."""
     return where(condition, x, other)
+
+
+def mm(a: Tensor, b: Any) -> Tensor:
+    """The product of two matrices (2-d only, unlike matmul)."""
+    if np.ndim(array_of(a)) != 2 or np.ndim(array_of(b)) != 2:
+        raise ValueError(f"mm: both operands must be 2-d matrices, got shapes "
+                         f"{np.shape(array_of(a))} and {np.shape(array_of(b))}; use matmul "
+                         "(or @) for vectors and batches.")
+    return matmul(a, b)
+
+
+def bmm(a: Tensor, b: Any) -> Tensor:
+    """Batched matrix products: (b, n, m) @ (b, m, p) -> (b, n, p), same batch size."""
+    sa, sb = np.shape(array_of(a)), np.shape(array_of(b))
+    if len(sa) != 3 or len(sb) != 3 or sa[0] != sb[0]:
+        raise ValueError(f"bmm: both operands must be 3-d with the same batch size, got "
+                         f"shapes {sa} and {sb}; use matmul (or @) to broadcast batches.")
+    return matmul(a, b)
 
 
 def matmul(a: Any, b: Any) -> Tensor:
@@ -148,3 +166,54 @@ def contiguous(x: Tensor) -> Tensor:
 
 def positive(x: Tensor) -> Tensor:
     return x
+
+
+# ---- rounding, reciprocal, NaN handling ---------------------------------------------------
+def _stepwise(primitive: Any) -> Any:
+    """floor/ceil/trunc: integers and bools are their own result (a copy), as in PyTorch."""
+
+    def method(x: Tensor) -> Tensor:
+        if x._data.dtype.kind in "iub":
+            return untracked(x._data.copy())
+        return primitive.apply(x)
+
+    method.__name__ = method.__qualname__ = primitive.__name__.lower()
+    return method
+
+
+floor = _stepwise(elementwise.Floor)
+ceil = _stepwise(elementwise.Ceil)
+trunc = _stepwise(elementwise.Trunc)
+
+
+def round(x: Tensor, decimals: int = 0) -> Tensor:
+    """Half to even (0.5 -> 0, 1.5 -> 2), to `decimals` digits; gradient 0, as in PyTorch."""
+    if type(decimals) is not int:
+        raise TypeError(f"round(): decimals must be an int, got {decimals!r}.")
+    if x._data.dtype.kind in "iub":
+        return untracked(x._data.copy())
+    return elementwise.Round.apply(x, decimals)
+
+
+def reciprocal(x: Tensor) -> Tensor:
+    """1 / x (integers give the default float dtype, as in PyTorch)."""
+    return true_divide(elementwise.Div, x, 1, reverse=True)
+
+
+def nan_to_num(x: Tensor, nan: float = 0.0, posinf: float | None = None,
+               neginf: float | None = None) -> Tensor:
+    """NaN -> nan, inf -> posinf, -inf -> neginf (the dtype's largest / lowest by default)."""
+    if x._data.dtype.kind not in "fc":
+        return untracked(x._data.copy())
+    return elementwise.NanToNum.apply(x, nan, posinf, neginf)
+
+
+def predicate(ufunc: np.ufunc) -> Any:
+    """A test of each element (isnan, isinf, isfinite, logical_not): a bool tensor outside
+    the graph."""
+
+    def test(x: Tensor) -> Tensor:
+        return untracked(np.asarray(ufunc(x._data)))
+
+    test.__name__ = test.__qualname__ = ufunc.__name__
+    return test

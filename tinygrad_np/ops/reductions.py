@@ -189,9 +189,118 @@ def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
     return activations.LogSoftmax.apply(x, d)
 
 
-def all(x: Tensor) -> bool:
-    return bool(x._data.all())
 
 
-def any(x: Tensor) -> bool:
-    return bool(x._data.any())
+def _logical_reduce(x: Tensor, dim: Any, keepdim: bool, reduce: Any, op: str) -> Tensor:
+    ds = dims(x, dim, None, op)
+    return untracked(np.asarray(reduce(x._data, axis=ds, keepdims=keepdim)))
+
+
+def all(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """Whether every element (along `dim`) is nonzero: a bool tensor, as in PyTorch."""
+    return _logical_reduce(x, dim, keepdim, np.all, "all")
+
+
+def any(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """Whether some element (along `dim`) is nonzero: a bool tensor, as in PyTorch."""
+    return _logical_reduce(x, dim, keepdim, np.any, "any")
+
+
+def cumsum(x: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
+    """Running sums along `dim` (integers and bools sum in int64, as in PyTorch)."""
+    if dtype is not None or x._data.dtype.kind in "bu" or x._data.dtype == np.int32:
+        target = as_dtype(dtype, "cumsum()") if dtype is not None else np.dtype(np.int64)
+        return cumsum(x.astype(target), dim)
+    if x._data.ndim == 0:
+        return x.clone()
+    return reductions.CumSum.apply(x, one_dim(x, dim, "cumsum"))
+
+
+def cumprod(x: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
+    """Running products along `dim`. Computed as a product over a triangular mask (element j
+    is the product of x_k for k <= j), so Prod's exact rule covers zeros to any order;
+    O(n^2) in the length of `dim`."""
+    if dtype is not None or x._data.dtype.kind in "bu" or x._data.dtype == np.int32:
+        target = as_dtype(dtype, "cumprod()") if dtype is not None else np.dtype(np.int64)
+        return cumprod(x.astype(target), dim)
+    if x._data.ndim == 0:
+        return x.clone()
+    d = one_dim(x, dim, "cumprod")
+    n = x._data.shape[d]
+    moved = x.movedim(d, -1)
+    rows = moved.unsqueeze(-2).expand(*moved.shape[:-1], n, n)  # rows[..., j, k] = x_k
+    upto = np.tril(np.ones((n, n), dtype=bool))  # k <= j
+    return rows.where(upto, 1).prod(-1).movedim(-1, d)
+
+
+def norm(x: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, *,
+         dtype: Any = None) -> Tensor:
+    """The p-norm of x over `dim` (all by default): p a number >= 1, inf, or 'fro' (2)."""
+    check_floating(x, "norm")
+    if dtype is not None:
+        x = x.astype(as_dtype(dtype, "norm()"))
+    if p == "fro" or p is None:
+        p = 2
+    if isinstance(p, str) or not (p == np.inf or (isinstance(p, (int, float)) and p >= 1)):
+        raise ValueError(f"norm(): p must be a number >= 1, inf or 'fro', got {p!r}; for "
+                         "p = 0 (the count of nonzeros) use (x != 0).sum().")
+    return reductions.Norm.apply(x, float(p), dims(x, dim, None, "norm"), keepdim)
+
+
+def median(x: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
+    """The lower median (of an even count, the smaller middle value, as PyTorch): of all
+    elements, or (values, indices) along `dim`; the gradient goes to the median element."""
+    if dim is None:
+        flat = x.reshape(-1)
+        nonempty(flat, (0,), "median")
+        return median(flat, 0).values
+    d = one_dim(x, dim, "median")
+    if x._data.ndim == 0:
+        return median_result(x.clone(), untracked(np.asarray(0)))
+    nonempty(x, (d,), "median")
+    order = np.argsort(x._data, axis=d, kind="stable")
+    middle = (x._data.shape[d] - 1) // 2
+    idx = np.take(order, [middle], axis=d)
+    values = x.gather(d, untracked(idx))
+    if not keepdim:
+        values, idx = values.squeeze(d), idx.squeeze(d)
+    return median_result(values, untracked(idx))
+
+
+def sort(x: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
+    """(values, indices) sorted along `dim`; the gradient goes back through the indices."""
+    if x._data.ndim == 0:
+        return sort_result(x.clone(), untracked(np.asarray(0)))
+    d = one_dim(x, dim, "sort")
+    idx = argsort(x, d, descending)
+    return sort_result(x.gather(d, idx), idx)
+
+
+def argsort(x: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
+    """The indices that sort x along `dim` (stable; NaN last ascending, first descending)."""
+    if x._data.ndim == 0:
+        return untracked(np.asarray(0))
+    d = one_dim(x, dim, "argsort")
+    data = x._data
+    if descending:  # a stable descending order: ascending of the negation, NaNs first
+        key = -data if data.dtype.kind != "b" else ~data
+        return untracked(np.argsort(key, axis=d, kind="stable"))
+    return untracked(np.argsort(data, axis=d, kind="stable"))
+
+
+def topk(x: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:
+    """The k largest (or smallest) elements along `dim` with their indices, largest first."""
+    d = one_dim(x, dim, "topk")
+    n = x._data.shape[d] if x._data.ndim else 1
+    if type(k) is not int or not 0 <= k <= n:
+        raise ValueError(f"topk(): k must be an int in [0, {n}] for dim {dim} of shape "
+                         f"{x._data.shape}, got {k!r}.")
+    idx = argsort(x, d, descending=largest)
+    if x._data.ndim:
+        idx = untracked(np.take(idx._data, np.arange(k), axis=d))
+    return topk_result(x.gather(d, idx) if x._data.ndim else x.clone(), idx)
+
+
+median_result = namedtuple("median", ["values", "indices"])
+sort_result = namedtuple("sort", ["values", "indices"])
+topk_result = namedtuple("topk", ["values", "indices"])

@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd.tensor_core import Tensor
-from ..primitives.shape import Cat, Expand, Getitem, Permute, Reshape
+from ..autograd.tensor_core import Tensor, untracked
+from ..primitives.shape import Cat, Expand, Getitem, IndexAddZeros, Permute, Reshape
 from .args import check_new_shape, dims, normalize_index, one_dim, shape_arg
 from .inplace import assign
 from .promotion import CATEGORY, cast
@@ -215,3 +215,194 @@ def numpy_transpose(x: Any, axes: Any = None) -> Tensor:
 
 def as_tensor(x: Any) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor(x)
+
+
+# ---- more shape ops (PyTorch's names) -------------------------------------------------------
+def t(x: Tensor) -> Tensor:
+    """The transpose of a matrix (a vector or a scalar stays as it is)."""
+    if x._data.ndim > 2:
+        raise ValueError(f"t(): expects a tensor with at most 2 dimensions, got shape "
+                         f"{x._data.shape}; use transpose(dim0, dim1) or .mT for batches.")
+    return reverse_dims(x)
+
+
+def movedim(x: Tensor, source: Any, destination: Any) -> Tensor:
+    """Move dimension(s) `source` to position(s) `destination`, keeping the others' order."""
+    src = (source,) if isinstance(source, (int, np.integer)) else tuple(source)
+    dst = (destination,) if isinstance(destination, (int, np.integer)) else tuple(destination)
+    if len(src) != len(dst):
+        raise ValueError(f"movedim(): source {source} and destination {destination} must "
+                         "name as many dims.")
+    src = tuple(one_dim(x, d, "movedim") for d in src)
+    dst = tuple(one_dim(x, d, "movedim") for d in dst)
+    rest = [d for d in range(x._data.ndim) if d not in src]
+    order: list[int] = [-1] * x._data.ndim
+    for s, d in zip(src, dst):
+        order[d] = s
+    it = iter(rest)
+    return permute(x, tuple(o if o >= 0 else next(it) for o in order))
+
+
+def view_as(x: Tensor, other: Any) -> Tensor:
+    return reshape(x, np.shape(other._data if isinstance(other, Tensor) else other))
+
+
+def type_as(x: Tensor, other: Tensor) -> Tensor:
+    return x.astype(other.dtype)
+
+
+def _along(index: np.ndarray, dim: int) -> tuple[Any, ...]:
+    """The advanced index that picks index[..., i, ...] along `dim` at every other position:
+    x[_along(idx, d)] is np.take_along_axis(x, idx, d)."""
+    grid = list(np.indices(index.shape, sparse=True))
+    grid[dim] = index
+    return tuple(grid)
+
+
+def _index_array(index: Any, op: str) -> np.ndarray:
+    idx = np.asarray(index._data if isinstance(index, Tensor) else index)
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"{op}(): index must hold integers, got dtype {idx.dtype}; convert it "
+                        "with .long().")
+    return idx
+
+
+def gather(x: Tensor, dim: int, index: Any) -> Tensor:
+    """out[i][j][k] = x[index[i][j][k]][j][k] for dim 0 (and so on): index has x's number of
+    dims and may be smaller elsewhere; the gradient adds up at repeated indices."""
+    d = one_dim(x, dim, "gather")
+    idx = _index_array(index, "gather")
+    if idx.ndim != x._data.ndim or any(i > n for j, (i, n) in enumerate(
+            zip(idx.shape, x._data.shape)) if j != d):
+        raise ValueError(f"gather(): index of shape {idx.shape} must have as many dims as the "
+                         f"input ({x._data.shape}) and be no larger outside dim {dim}.")
+    return getitem(x, _along(idx, d))
+
+
+def scatter(x: Tensor, dim: int, index: Any, src: Any = None, *, value: Any = None,
+            reduce: str | None = None) -> Tensor:
+    """A copy of x with src (or value) written at index along `dim`: the inverse of gather."""
+    if reduce is not None:
+        if reduce != "add":
+            raise ValueError(f"scatter(): reduce={reduce!r} is not supported; use 'add' "
+                             "(or scatter_add).")
+        return scatter_add(x, dim, index, src)
+    d = one_dim(x, dim, "scatter")
+    idx = _index_array(index, "scatter")
+    out = x.clone()
+    values = value if src is None else _part(src, idx.shape)
+    out[_along(idx, d)] = values
+    return out
+
+
+def scatter_add(x: Tensor, dim: int, index: Any, src: Any) -> Tensor:
+    """A copy of x with src added at index along `dim` (repeated indices add up)."""
+    d = one_dim(x, dim, "scatter_add")
+    idx = _index_array(index, "scatter_add")
+    values = _part(src if isinstance(src, Tensor) else Tensor(src), idx.shape)
+    return x + IndexAddZeros.apply(values, _along(idx, d), x._data.shape)
+
+
+def _part(src: Any, shape: tuple[int, ...]) -> Any:
+    """src's leading block of `shape` (PyTorch reads only that much of src)."""
+    if not isinstance(src, Tensor) or src._data.shape == shape:
+        return src
+    return getitem(src, tuple(slice(0, n) for n in shape))
+
+
+def index_select(x: Tensor, dim: int, index: Any) -> Tensor:
+    d = one_dim(x, dim, "index_select")
+    idx = _index_array(index, "index_select")
+    if idx.ndim > 1:
+        raise ValueError(f"index_select(): index must be 1-d, got shape {idx.shape}.")
+    return getitem(x, (slice(None),) * d + (idx.reshape(-1),))
+
+
+def masked_fill(x: Tensor, mask: Any, value: Any) -> Tensor:
+    """x with `value` where mask is True (mask broadcasts to x)."""
+    m = np.asarray(mask._data if isinstance(mask, Tensor) else mask)
+    if m.dtype != np.bool_:
+        raise TypeError(f"masked_fill(): mask must be a bool tensor, got dtype {m.dtype}.")
+    fill = value if isinstance(value, Tensor) else untracked(np.asarray(value, x._data.dtype))
+    return x.where(~np.broadcast_to(m, x._data.shape), fill.astype(x._data.dtype))
+
+
+def flip(x: Tensor, dims: Any) -> Tensor:
+    """x reversed along each of `dims` (a view)."""
+    ds = (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims)
+    index = [slice(None)] * x._data.ndim
+    for d in ds:
+        index[one_dim(x, d, "flip")] = slice(None, None, -1)
+    return getitem(x, tuple(index))
+
+
+def roll(x: Tensor, shifts: Any, dims: Any = None) -> Tensor:
+    """Elements shifted along `dims` (of the flattened tensor when None), wrapping around."""
+    if dims is None:
+        return roll(x.reshape(-1), shifts, 0).reshape(x._data.shape)
+    ss = (shifts,) if isinstance(shifts, (int, np.integer)) else tuple(shifts)
+    ds = (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims)
+    if len(ss) != len(ds):
+        raise ValueError(f"roll(): shifts {shifts} and dims {dims} must have the same length.")
+    for s, d in zip(ss, ds):
+        d = one_dim(x, d, "roll")
+        n = x._data.shape[d]
+        x = getitem(x, (slice(None),) * d + ((np.arange(n) - s) % max(n, 1),))
+    return x
+
+
+def repeat(x: Tensor, *sizes: Any) -> Tensor:
+    """x tiled `sizes` times along each dim (new dims in front), as torch's repeat."""
+    sizes = shape_arg(sizes, "repeat")
+    if len(sizes) < x._data.ndim:
+        raise ValueError(f"repeat(): give at least {x._data.ndim} sizes for a tensor of shape "
+                         f"{x._data.shape}, got {sizes}.")
+    shape = (1,) * (len(sizes) - x._data.ndim) + x._data.shape
+    interleaved = reshape(x, tuple(n for s in shape for n in (1, s)))
+    tiled = expand(interleaved, tuple(n for r, s in zip(sizes, shape) for n in (r, s)))
+    return reshape(tiled, tuple(r * s for r, s in zip(sizes, shape)))
+
+
+def _triangle(x: Tensor, diagonal: int, lower: bool, op: str) -> Tensor:
+    if x._data.ndim < 2:
+        raise ValueError(f"{op}(): needs at least 2 dimensions, got shape {x._data.shape}.")
+    rows, cols = x._data.shape[-2:]
+    keep = (np.tril if lower else np.triu)(np.ones((rows, cols), dtype=bool), diagonal)
+    return x.where(keep, untracked(np.zeros((), x._data.dtype)))
+
+
+def tril(x: Tensor, diagonal: int = 0) -> Tensor:
+    """The lower triangle (below and on diagonal `diagonal`), zeros elsewhere."""
+    return _triangle(x, diagonal, True, "tril")
+
+
+def triu(x: Tensor, diagonal: int = 0) -> Tensor:
+    return _triangle(x, diagonal, False, "triu")
+
+
+def split(x: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
+    """Pieces along `dim`: of split_size each (the last may be smaller), or of the listed
+    sizes; views of x."""
+    d = one_dim(x, dim, "split")
+    n = x._data.shape[d]
+    if isinstance(split_size_or_sections, (int, np.integer)):
+        size = int(split_size_or_sections)
+        if size <= 0 and n:
+            raise ValueError(f"split(): split_size must be positive, got {size}.")
+        sizes = [min(size, n - i) for i in range(0, n, size)] if n else [0]
+    else:
+        sizes = [int(s) for s in split_size_or_sections]
+        if sum(sizes) != n:
+            raise ValueError(f"split(): sections {sizes} add up to {sum(sizes)}, but dim "
+                             f"{dim} has size {n}.")
+    bounds = np.cumsum([0] + sizes).tolist()
+    return tuple(getitem(x, (slice(None),) * d + (slice(lo, hi),))
+                 for lo, hi in zip(bounds[:-1], bounds[1:]))
+
+
+def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+    """At most `chunks` pieces of equal size (ceil(n / chunks)) along `dim`."""
+    if type(chunks) is not int or chunks <= 0:
+        raise ValueError(f"chunk(): chunks must be a positive int, got {chunks!r}.")
+    n = x._data.shape[one_dim(x, dim, "chunk")]
+    return split(x, max(-(-n // chunks), 1), dim)

@@ -256,6 +256,128 @@ class Log1p(Function):
         return grad / (1 + a)
 
 
+class Log2(Function):
+    """d log2(a) = da / (a ln 2)"""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.log2(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return grad / (a * np.log(2.0))
+
+
+class Log10(Function):
+    """d log10(a) = da / (a ln 10)"""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.log10(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return grad / (a * np.log(10.0))
+
+
+class Expm1(Function):
+    """exp(a) - 1, exact for tiny a;  d expm1(a) = exp(a) da"""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.expm1(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return grad * np.exp(a)
+
+
+class Rsqrt(Function):
+    """a^(-1/2);  d rsqrt(a) = -a^(-3/2) da / 2"""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return 1 / np.sqrt(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return -0.5 * grad / (a * np.sqrt(a))
+
+
+class Tan(Function):
+    """d tan(a) = da / cos(a)^2"""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.tan(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        c = np.cos(a)
+        return grad / (c * c)
+
+
+class _Stepwise(Function):
+    """A piecewise-constant function (floor, ceil, round, trunc): derivative 0 wherever it
+    exists, and, like PyTorch, a gradient of zeros everywhere."""
+
+    @staticmethod
+    def backward(ctx, grad):
+        return (np.zeros(ctx.out_shape, ctx.out_dtype),) + (None,) * (len(ctx.parents) - 1)
+
+
+class Floor(_Stepwise):
+    @staticmethod
+    def forward(ctx, a):
+        return np.floor(a)
+
+
+class Ceil(_Stepwise):
+    @staticmethod
+    def forward(ctx, a):
+        return np.ceil(a)
+
+
+class Trunc(_Stepwise):
+    @staticmethod
+    def forward(ctx, a):
+        return np.trunc(a)
+
+
+class Round(_Stepwise):
+    """Half to even, as PyTorch and NumPy; `decimals` digits after the point."""
+
+    @staticmethod
+    def forward(ctx, a, decimals):
+        return np.round(a, decimals)
+
+
+class NanToNum(Function):
+    """NaN, inf and -inf replaced by numbers (by default 0 and the dtype's extremes, as in
+    PyTorch); the gradient passes where a was finite, and is 0 where it was replaced."""
+
+    @staticmethod
+    def forward(ctx, a, nan, posinf, neginf):
+        finite = np.isfinite(a)
+        ctx.save_for_backward(finite)
+        return np.nan_to_num(a, nan=nan, posinf=posinf, neginf=neginf)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (finite,) = ctx.saved_tensors
+        return np.where(finite, grad, 0), None, None, None
+
+
 class Sqrt(Function):
     """d sqrt(a) = da / (2 sqrt(a))"""
 

@@ -131,3 +131,59 @@ def product_of_others(x, dims):
         others = np.where(np.eye(n, dtype=bool), 1, rows).prod(axis=-1)
     others = others.reshape(tuple(x.shape[i] for i in order))
     return np.transpose(others, np.argsort(order))
+
+
+class CumSum(Function):
+    """Running sums along `dim`;  dx_i = sum over j >= i of g_j (the reversed running sum)."""
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        ctx.dim = dim
+        return np.cumsum(x, axis=dim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        reverse = (slice(None),) * ctx.dim + (slice(None, None, -1),)
+        return CumSum.call(grad[reverse], ctx.dim)[reverse], None
+
+
+class Norm(Function):
+    """The p-norm over `dims`: (sum |x|^p)^(1/p), max |x| for p = inf.
+
+    dx = g sign(x) |x|^(p-1) / n^(p-1)  (g x / n for p = 2, g sign(x) for p = 1), and 0 where
+    n = 0 (PyTorch's subgradient); for p = inf the gradient goes to the largest |x|, shared
+    evenly by ties."""
+
+    @staticmethod
+    def forward(ctx, x, p, dims, keepdim):
+        ctx.p, ctx.dims = p, dims
+        a = np.abs(x)
+        if p == np.inf:
+            out = a.max(axis=dims, keepdims=keepdim, initial=0)
+        elif p == 2:
+            out = np.sqrt((x * x).sum(axis=dims, keepdims=keepdim))
+        elif p == 1:
+            out = a.sum(axis=dims, keepdims=keepdim)
+        else:
+            out = (a**p).sum(axis=dims, keepdims=keepdim) ** (1 / p)
+        ctx.save_for_backward(x, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, out = ctx.saved_tensors
+        p = ctx.p
+        shape = kept_shape(x.shape, ctx.dims)
+        g, n = grad.reshape(shape), out.reshape(shape)
+        if p == 1:
+            return g * np.sign(x), None, None, None
+        zero = np.asarray(n) == 0
+        safe = np.where(zero, 1, n)  # (no division by 0 where the gradient is 0 anyway)
+        if p == np.inf:
+            hit = np.abs(np.asarray(x)) == np.asarray(n)
+            share = hit / hit.sum(axis=ctx.dims, keepdims=True)
+            return np.where(zero, 0, g * np.sign(x) * share), None, None, None
+        if p == 2:
+            return np.where(zero, 0, g * x / safe), None, None, None
+        scale = np.abs(x) ** (p - 1) / safe ** (p - 1)
+        return np.where(zero, 0, g * np.sign(x) * scale), None, None, None
