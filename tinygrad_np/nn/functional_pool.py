@@ -50,6 +50,14 @@ def _pool_geometry(op: str, x: Tensor, nd: int, kernel_size: Any, stride: Any, p
     geo = Geometry(size, kernel, stride_t, pads, dil)
     if min(outs) < 1:
         check_fits(op, x.shape, geo)
+    for n, k, s, p, d, o in zip(size, kernel, stride_t, pad, dil, outs):
+        # A dilated window can step over a small input and see only padding: no maximum.
+        taps = np.arange(o)[:, None] * s - p + np.arange(k) * d
+        if not ((taps >= 0) & (taps < n)).any(axis=1).all():
+            raise ValueError(
+                f"{op}: with kernel {kernel}, dilation {dil} and padding {pad}, some window on "
+                f"input of shape {x.shape} holds only padding; use a larger input or less "
+                "padding or dilation.")
     return geo
 
 
