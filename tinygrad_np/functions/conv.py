@@ -53,7 +53,7 @@ class Geometry(NamedTuple):
         return tuple((p - e) // s + 1 for p, e, s in zip(self.padded, self.span, self.stride))
 
 
-def _padded(x: np.ndarray, geo: Geometry, fill: float) -> np.ndarray:
+def padded(x: np.ndarray, geo: Geometry, fill: float) -> np.ndarray:
     """x with its spatial dims padded by `fill` (a copy only when there is padding)."""
     if not any(lo or hi for lo, hi in geo.padding):
         return x
@@ -67,7 +67,7 @@ def windows(x: np.ndarray, geo: Geometry, fill: float = 0.0) -> np.ndarray:
     """A strided view (N, C, o1 .., k1 ..) of x's windows: [n, c, o, k] is the padded input
     at o * stride + k * dilation. No copy beyond the padding."""
     nd = len(geo.size)
-    view = sliding_window_view(_padded(x, geo, fill), geo.span, axis=tuple(range(2, 2 + nd)))
+    view = sliding_window_view(padded(x, geo, fill), geo.span, axis=tuple(range(2, 2 + nd)))
     index = ((slice(None),) * 2
              + tuple(slice(None, (o - 1) * s + 1, s) for o, s in zip(geo.out, geo.stride))
              + tuple(slice(None, None, d) for d in geo.dilation))

@@ -9,10 +9,12 @@ gathers from them (`PlaneGather`), and vice versa: differentiable to any order.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from ..autograd.function import Function
-from .conv import Geometry, windows
+from .conv import Geometry, padded
 
 
 def _global(idx: np.ndarray, plane: int) -> np.ndarray:
@@ -22,21 +24,48 @@ def _global(idx: np.ndarray, plane: int) -> np.ndarray:
     return idx + starts.reshape((n, c) + (1,) * (idx.ndim - 2))
 
 
-def argmax_positions(x: np.ndarray, geo: Geometry) -> np.ndarray:
-    """For each window, the flat index within its (unpadded) input plane of the first
-    maximum (NaN counts as the maximum, as in PyTorch)."""
+def max_and_positions(x: np.ndarray, geo: Geometry) -> tuple[np.ndarray, np.ndarray]:
+    """Each window's maximum and the flat index within its (unpadded) input plane of that
+    maximum: the first one, or the last NaN, as PyTorch picks them.
+
+    A few passes per kernel offset over strided views of the padded input, each over the whole
+    batch: no copy of the windows, and no argmax over rows of a few elements (several times
+    dearer). Only arithmetic on bools and small ints: a masked copy or np.where per offset
+    would cost five times as much."""
     nd = len(geo.size)
-    view = windows(x, geo, fill=-np.inf)
-    flat = view.reshape(view.shape[:2 + nd] + (-1,))  # (a copy: windows may overlap)
-    which = np.argmax(flat, axis=-1)
-    offsets = np.unravel_index(which, geo.kernel)
-    position = np.zeros(which.shape, dtype=np.int64)
+    xp = padded(x, geo, -np.inf)
+    offsets = list(itertools.product(*(range(k) for k in geo.kernel)))
+    views = [xp[(slice(None),) * 2 + tuple(
+        slice(k * d, k * d + (o - 1) * s + 1, s)
+        for k, d, o, s in zip(offset, geo.dilation, geo.out, geo.stride))]
+        for offset in offsets]
+    # (order K: the input's memory order, often channels-first from a convolution; mixing
+    # layouts would make every pass below stride across memory)
+    best = views[0].copy(order="K")
+    for view in views[1:]:
+        np.maximum(best, view, out=best)  # NaN propagates, as in PyTorch
+    # which = the number of offsets before the first maximum: the sum of "still below it".
+    which = np.zeros_like(best, dtype=np.int8 if len(offsets) < 128 else np.intp)
+    below = np.empty_like(best, dtype=bool)
+    pending = np.ones_like(best, dtype=bool)
+    for view in views[:-1]:
+        np.less(view, best, out=below)
+        pending &= below
+        which += pending
+    nan = np.isnan(best)
+    if nan.any():  # PyTorch keeps the last NaN of a window
+        for n, view in enumerate(views):
+            which[nan & np.isnan(view)] = n
+    # position = (window origin in the plane) + (the chosen offset's displacement), each a
+    # sum over the spatial dims of coordinate * the plane's stride along that dim.
+    plane_strides = [int(np.prod(geo.size[j + 1:])) for j in range(nd)]
+    shift = np.array([sum(k * d * ps for k, d, ps in zip(offset, geo.dilation, plane_strides))
+                      for offset in offsets], dtype=np.intp)
+    origin = np.zeros((), dtype=np.intp)
     for j in range(nd):
-        along = (np.arange(geo.out[j]) * geo.stride[j] - geo.padding[j][0]).reshape(
-            (-1,) + (1,) * (nd - 1 - j))
-        position *= geo.size[j]
-        position += along + offsets[j] * geo.dilation[j]
-    return position
+        starts = (np.arange(geo.out[j]) * geo.stride[j] - geo.padding[j][0]) * plane_strides[j]
+        origin = np.add.outer(origin, starts)
+    return best, np.take(shift, which) + origin
 
 
 class MaxPool(Function):
@@ -45,12 +74,12 @@ class MaxPool(Function):
 
     @staticmethod
     def forward(ctx, x, geo):
-        idx = argmax_positions(x, geo)
+        out, idx = max_and_positions(x, geo)
         ctx.indices, ctx.shape = idx, x.shape
         # Windows never overlap when the stride covers the dilated kernel: then no input
         # position is picked twice, and the scatter can assign instead of add.
         ctx.disjoint = all(s >= e for s, e in zip(geo.stride, geo.span))
-        return np.take(x.reshape(-1), _global(idx, int(np.prod(geo.size))))
+        return out
 
     @staticmethod
     def backward(ctx, grad):

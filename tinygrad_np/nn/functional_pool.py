@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..functions.conv import Conv, Geometry
-from ..functions.pooling import MaxPool, argmax_positions
+from ..functions.pooling import MaxPool, max_and_positions
 from ..tensor import Tensor
 from .functional_conv import IntOrTuple, batched, check_fits, ntuple
 from .loss_functions import as_input
@@ -70,7 +70,7 @@ def _max_pool(input: Any, kernel_size: Any, stride: Any, padding: Any, dilation:
         return out.squeeze(0) if unbatched else out
     # The recorded node kept the positions; an unrecorded op (no grad) has no node to ask.
     indices = Tensor(out.grad_fn.indices if out.grad_fn is not None
-                     else argmax_positions(x.data, geo))
+                     else max_and_positions(x.data, geo)[1])
     return (out.squeeze(0), indices.squeeze(0)) if unbatched else (out, indices)
 
 
