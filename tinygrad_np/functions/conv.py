@@ -123,10 +123,11 @@ def conv_forward(x: np.ndarray, w: np.ndarray, geo: Geometry,
     return out.reshape((o, x.shape[0], *geo.out)).swapaxes(0, 1)
 
 
-def conv_input_grad(y: np.ndarray, w: np.ndarray, geo: Geometry) -> np.ndarray:
+def conv_input_grad(y: np.ndarray, w: np.ndarray, geo: Geometry,
+                    rows: np.ndarray | None = None) -> np.ndarray:
     """The adjoint of conv(., w) applied to an output-shaped y: col2im(w^T y)."""
     o, g = w.shape[0], geo.groups
-    rows = _as_rows(y)
+    rows = _as_rows(y) if rows is None else rows
     if g == 1:
         cols = w.reshape(o, -1).T @ rows
     else:
@@ -135,10 +136,12 @@ def conv_input_grad(y: np.ndarray, w: np.ndarray, geo: Geometry) -> np.ndarray:
 
 
 def conv_weight_grad(x: np.ndarray, y: np.ndarray, geo: Geometry, w_shape: tuple[int, ...],
-                     cols: np.ndarray | None = None) -> np.ndarray:
+                     cols: np.ndarray | None = None,
+                     rows: np.ndarray | None = None) -> np.ndarray:
     """The adjoint of conv(x, .) applied to an output-shaped y: y im2col(x)^T."""
     cols = im2col(x, geo) if cols is None else cols
-    rows, g = _as_rows(y), geo.groups
+    rows = _as_rows(y) if rows is None else rows
+    g = geo.groups
     if g == 1:
         return (rows @ cols.T).reshape(w_shape)
     return np.matmul(_grouped(rows, g), _grouped(cols, g).transpose(0, 2, 1)).reshape(w_shape)
@@ -169,12 +172,15 @@ class Conv(Function):
         x, w = ctx.saved_tensors
         geo = ctx.geo
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        if all(isinstance(a, np.ndarray) for a in (x, w, grad)):
+            # On arrays: the gradient as (O, N L) rows once for all three matmuls / sums, and
+            # the forward's columns reused.
+            rows = _as_rows(grad)
+            return (conv_input_grad(grad, w, geo, rows) if need_x else None,
+                    conv_weight_grad(x, grad, geo, w.shape, ctx.cols, rows) if need_w else None,
+                    rows.sum(axis=1) if need_b else None, None)
         dx = ConvTranspose.call(grad, w, geo) if need_x else None
-        dw = None
-        if need_w:
-            plain = isinstance(x, np.ndarray) and isinstance(grad, np.ndarray)
-            dw = (conv_weight_grad(x, grad, geo, w.shape, ctx.cols) if plain
-                  else ConvWeight.call(x, grad, geo, w.shape))
+        dw = ConvWeight.call(x, grad, geo, w.shape) if need_w else None
         db = _spatial_sum(grad) if need_b else None
         return dx, dw, db, None
 
