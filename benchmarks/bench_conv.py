@@ -227,7 +227,7 @@ def cnn_impls(batch: int, torch) -> dict:
     return impls
 
 
-def check(torch) -> None:
+def check(torch) -> str:
     """The three implementations agree: conv gradients, and the CNN's losses over 3 steps."""
     for spec in CONVS[:2]:
         results = [f() for f in conv_impls(spec, torch, np.float64).values()]
@@ -240,8 +240,8 @@ def check(torch) -> None:
     first = losses[BASELINE]
     for name, values in losses.items():
         np.testing.assert_allclose(values, first, rtol=1e-4, err_msg=name)
-    print("check: conv2d gradients agree to 1e-9 (float64); CNN losses over 3 SGD steps "
-          "agree to 1e-4 (float32).")
+    return ("check: conv2d gradients agree to 1e-9 (float64); CNN losses over 3 SGD steps "
+            "agree to 1e-4 (float32).")
 
 
 def memory_line(spec) -> str:
@@ -269,7 +269,9 @@ def main(argv: list[str] | None = None) -> str:
     torch = try_import_torch()
     rounds, repeat = (2, 1) if args.smoke else (args.rounds, 2)
     if args.check or args.smoke:
-        check(torch)
+        message = check(torch)
+        if not args.markdown:
+            print(message)
     specs = CONVS[:1] if args.smoke else CONVS
     lines = [machine_line(torch), ""] + ratio_header(torch)
     notes = []
