@@ -209,3 +209,29 @@ def layer_norm(input: Any, normalized_shape: int | Sequence[int], weight: Tensor
         )
     out, _, _ = _normalize(x, tuple(range(x.ndim - k, x.ndim)), eps)
     return _affine(out, weight, bias, shape)
+
+
+# ---- convolution, pooling, padding, embedding (implemented in functional_*.py) ----------------
+from .functional_conv import (  # noqa: E402
+    conv1d,
+    conv2d,
+    conv_transpose1d,
+    conv_transpose2d,
+    fold,
+    unfold,
+)
+from .functional_extra import dropout2d, embedding, pad  # noqa: E402
+from .functional_pool import (  # noqa: E402
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    max_pool1d,
+    max_pool2d,
+)
+
+__all__ += [
+    "adaptive_avg_pool1d", "adaptive_avg_pool2d", "avg_pool1d", "avg_pool2d", "conv1d", "conv2d",
+    "conv_transpose1d", "conv_transpose2d", "dropout2d", "embedding", "fold", "max_pool1d",
+    "max_pool2d", "pad", "unfold",
+]
