@@ -164,7 +164,7 @@ def conv_impls(spec, torch, dtype=np.float32) -> dict:
     def ours_step():
         xt.grad = wt.grad = bt.grad = None
         F.conv2d(xt, wt, bt, padding=pad).backward(gt)
-        return xt.grad.data, wt.grad.data, bt.grad.data
+        return np.asarray(xt.grad), np.asarray(wt.grad), np.asarray(bt.grad)
 
     impls = {BASELINE: numpy_step, "tinygrad_np": ours_step}
     if torch is not None:

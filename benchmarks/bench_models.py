@@ -179,7 +179,7 @@ class TinygradMLP:
         return loss.item()
 
     def weights(self):
-        return [m.weight.data for m in self.model if isinstance(m, nn.Linear)]
+        return [np.asarray(m.weight) for m in self.model if isinstance(m, nn.Linear)]
 
 
 class TorchMLP:

@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 optimizer.step()
                 if scheduler is not None:
                     scheduler.step()
-                correct += int((output.data.argmax(axis=1) == target.data).sum())
+                correct += int((np.asarray(output).argmax(axis=1) == np.asarray(target)).sum())
                 seen += len(target)
                 history["step"].append(len(history["step"]) + 1)
                 history["loss"].append(loss.item())

@@ -533,8 +533,9 @@ def test_bad_input_raises_a_specific_error_naming_op_detail_and_fix(
 # ---- nothing is left half-updated ---------------------------------------------------------
 def _snapshot(opt: optim.Optimizer, params: list[tg.Tensor]) -> Any:
     return (
-        [q.data.copy() for q in params],
-        {id(q): {k: (v.data.copy() if isinstance(v, tg.Tensor) else v) for k, v in s.items()}
+        [q.detach().numpy().copy() for q in params],
+        {id(q): {k: (v.detach().numpy().copy() if isinstance(v, tg.Tensor) else v) for k,
+                 v in s.items()}
          for q, s in opt.state.items()},
         copy.deepcopy([{k: v for k, v in g.items() if k != "params"} for g in opt.param_groups]),
     )
@@ -576,7 +577,7 @@ def test_a_refused_step_changes_no_parameter_and_no_state(make: Callable[..., An
             q.grad = tg.Tensor(rng.standard_normal(q.shape))
         late.grad = tg.Tensor(np.ones(5))
         fix()
-        expected = ([q.data.copy() for q in params + [late]], *before[1:])
+        expected = ([q.detach().numpy().copy() for q in params + [late]], *before[1:])
         with pytest.raises(exc, match=pattern):
             opt.step()
         _assert_same(expected, _snapshot(opt, params + [late]))
@@ -639,17 +640,17 @@ def test_a_refused_optimizer_load_state_dict_changes_nothing() -> None:
                          ids=["complex", "strings", "shape"])
 def test_a_refused_module_load_state_dict_changes_no_parameter(bias: np.ndarray) -> None:
     model = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 3))
-    before = {k: v.data.copy() for k, v in model.state_dict().items()}
+    before = {k: v.detach().numpy().copy() for k, v in model.state_dict().items()}
     # Keys are applied in order: every weight comes before the broken last bias.
     state = {k: np.full(v.shape, 7.0) for k, v in before.items()}
     state["2.bias"] = bias
     with pytest.raises(RuntimeError, match=r"mismatch for 2\.bias"):
         model.load_state_dict(state)
     for k, v in model.state_dict().items():
-        np.testing.assert_array_equal(v.data, before[k])
+        np.testing.assert_array_equal(np.asarray(v), before[k])
     state["2.bias"] = np.arange(3)  # ints cast safely, like PyTorch's copy_
     model.load_state_dict(state)
-    np.testing.assert_array_equal(model[2].bias.data, [0.0, 1.0, 2.0])
+    np.testing.assert_array_equal(np.asarray(model[2].bias), [0.0, 1.0, 2.0])
     assert model[2].bias.dtype == np.float32
 
 
@@ -657,18 +658,18 @@ def test_a_refused_batchnorm_batch_changes_no_running_statistic() -> None:
     for momentum in (0.1, None):
         bn = nn.BatchNorm1d(3, momentum=momentum)
         bn(tg.Tensor(np.arange(12, dtype=np.float32).reshape(4, 3)))
-        before = {k: v.data.copy() for k, v in bn.state_dict().items()}
+        before = {k: v.detach().numpy().copy() for k, v in bn.state_dict().items()}
         with pytest.raises(ValueError, match=r"more than 1 value per channel.*\(1, 3\)"):
             bn(tg.ones(1, 3))
         for k, v in bn.state_dict().items():
-            np.testing.assert_array_equal(v.data, before[k])
-        assert int(bn.num_batches_tracked.data) == 1
+            np.testing.assert_array_equal(np.asarray(v), before[k])
+        assert int(np.asarray(bn.num_batches_tracked)) == 1
         # The cumulative average (momentum=None) still weights the second batch by 1/2.
         bn(tg.Tensor(np.zeros((4, 3), dtype=np.float32)))
         expected = 0.5 * before["running_mean"] if momentum is None \
             else 0.9 * before["running_mean"]
-        np.testing.assert_allclose(bn.running_mean.data, expected, rtol=1e-6)
-        assert int(bn.num_batches_tracked.data) == 2
+        np.testing.assert_allclose(np.asarray(bn.running_mean), expected, rtol=1e-6)
+        assert int(np.asarray(bn.num_batches_tracked)) == 2
 
 
 # ---- legal NaN, inf and empty inputs flow through like PyTorch ---------------------------
@@ -694,7 +695,7 @@ def test_nan_and_inf_inputs_propagate_like_pytorch_without_raising() -> None:
     ]
     with np.errstate(all="ignore"):
         for ours, theirs in checks:
-            got = ours(tg.Tensor(x)).data
+            got = np.asarray(ours(tg.Tensor(x)))
             want = theirs(torch.tensor(x)).numpy()
             np.testing.assert_allclose(got, want, rtol=1e-12)  # NaN and inf in the same places
 
@@ -723,11 +724,11 @@ def test_empty_tensors_flow_through_forward_and_backward_like_pytorch() -> None:
             x = tg.Tensor(base, requires_grad=True)
             xt = torch.tensor(base, requires_grad=True)
             y, yt = fn(x), fn(xt)
-            np.testing.assert_array_equal(y.data, yt.detach().numpy(), err_msg=name)
-            w = np.arange(y.data.size, dtype=np.float64).reshape(y.shape) + 1
+            np.testing.assert_array_equal(np.asarray(y), yt.detach().numpy(), err_msg=name)
+            w = np.arange(np.asarray(y).size, dtype=np.float64).reshape(y.shape) + 1
             (y * w).sum().backward()
             (yt * torch.tensor(w)).sum().backward()
-            np.testing.assert_array_equal(x.grad.data, xt.grad.numpy(), err_msg=name)
+            np.testing.assert_array_equal(np.asarray(x.grad), xt.grad.numpy(), err_msg=name)
             assert x.grad.shape == (0, 3)
 
 
@@ -738,11 +739,11 @@ def test_an_empty_list_index_selects_nothing_like_pytorch() -> None:
         y = x[index]
         assert y.shape == shape and y.dtype == x.dtype
         (y * 2).sum().backward()
-        np.testing.assert_array_equal(x.grad.data, np.zeros((2, 3)))
+        np.testing.assert_array_equal(np.asarray(x.grad), np.zeros((2, 3)))
         x.grad = None
     z = tg.zeros(2, 3)
     z[[]] = 5.0  # assigns nothing
-    np.testing.assert_array_equal(z.data, np.zeros((2, 3)))
+    np.testing.assert_array_equal(np.asarray(z), np.zeros((2, 3)))
 
 
 def test_empty_list_index_matches_pytorch() -> None:
@@ -752,11 +753,11 @@ def test_empty_list_index_matches_pytorch() -> None:
         x = tg.Tensor(base, requires_grad=True)
         xt = torch.tensor(base, requires_grad=True)
         y, yt = x[index], xt[index]
-        np.testing.assert_array_equal(y.data, yt.detach().numpy())
+        np.testing.assert_array_equal(np.asarray(y), yt.detach().numpy())
         assert y.shape == tuple(yt.shape)
         y.sum().backward()
         yt.sum().backward()
-        np.testing.assert_array_equal(x.grad.data, xt.grad.numpy())
+        np.testing.assert_array_equal(np.asarray(x.grad), xt.grad.numpy())
 
 
 ARG_CASES = [((2, 3), None, True), ((2, 3), None, False), ((2, 3, 4), None, True),
@@ -784,7 +785,7 @@ def test_argmax_argmin_match_pytorch(op: str, shape: tuple[int, ...], dim: Any,
     got = getattr(tg.tensor(values), op)(dim, keepdim=keepdim)
     want = getattr(torch.tensor(values), op)(dim, keepdim=keepdim)
     assert got.shape == tuple(want.shape)
-    np.testing.assert_array_equal(got.data, want.numpy())
+    np.testing.assert_array_equal(np.asarray(got), want.numpy())
 
 
 def test_an_empty_batch_trains_without_error() -> None:
@@ -792,15 +793,15 @@ def test_an_empty_batch_trains_without_error() -> None:
     model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
     opt = optim.Adam(model.parameters(), lr=0.1)
     x, y = tg.zeros(0, 3), T(np.zeros(0, dtype=np.int64))
-    before = [q.data.copy() for q in model.parameters()]
+    before = [q.detach().numpy().copy() for q in model.parameters()]
     loss = F.cross_entropy(model(x), y, reduction="sum")
     assert loss.item() == 0.0
     loss.backward()
     for q in model.parameters():
-        np.testing.assert_array_equal(q.grad.data, 0.0)
+        np.testing.assert_array_equal(np.asarray(q.grad), 0.0)
     opt.step()  # a zero gradient: Adam's first step leaves the parameters where they were
     for a, q in zip(before, model.parameters()):
-        np.testing.assert_array_equal(a, q.data)
+        np.testing.assert_array_equal(a, np.asarray(q))
     opt.zero_grad()
     with np.errstate(invalid="ignore"):
         mean = F.cross_entropy(model(x), y)  # 0 / 0, NaN like PyTorch

@@ -84,13 +84,13 @@ def check_against_torch(case, transposed: bool) -> None:
     tbias = None if b is None else torch.tensor(b, requires_grad=True)
     out = ours(nd, transposed)(*args, bias, **kw)
     expected = theirs(nd, transposed)(*targs, tbias, **kw)
-    np.testing.assert_allclose(out.data, expected.detach().numpy(), **EXACT)
+    np.testing.assert_allclose(np.asarray(out), expected.detach().numpy(), **EXACT)
     g = np.random.default_rng(1).standard_normal(out.shape)
     out.backward(tg.tensor(g))
     expected.backward(torch.tensor(g))
     for ours_t, their_t in zip(args + [bias], targs + [tbias]):
         if ours_t is not None:
-            np.testing.assert_allclose(ours_t.grad.data, their_t.grad.numpy(), **EXACT)
+            np.testing.assert_allclose(np.asarray(ours_t.grad), their_t.grad.numpy(), **EXACT)
 
 
 @given(conv_case())
@@ -171,12 +171,13 @@ def unfold_case(draw):
 def test_unfold_and_fold_match_torch_and_gradchecks(case):
     x, kw = case
     cols = F.unfold(tg.tensor(x), **kw)
-    np.testing.assert_allclose(cols.data, TF.unfold(torch.tensor(x), **kw).numpy(), **EXACT)
+    np.testing.assert_allclose(np.asarray(cols), TF.unfold(torch.tensor(x), **kw).numpy(), **EXACT)
     back = F.fold(cols, x.shape[2:], **kw)
-    np.testing.assert_allclose(back.data, TF.fold(torch.tensor(cols.data), x.shape[2:],
+    np.testing.assert_allclose(np.asarray(back), TF.fold(torch.tensor(np.asarray(cols)),
+                                                         x.shape[2:],
                                                   **kw).numpy(), **EXACT)
     xt = tg.tensor(x, requires_grad=True)
-    ct = tg.tensor(cols.data, requires_grad=True)
+    ct = tg.tensor(np.asarray(cols), requires_grad=True)
     assert gradcheck(lambda a: F.unfold(a, **kw), (xt,), **TIGHT)
     assert gradgradcheck(lambda a: F.unfold(a, **kw), (xt,), **TIGHT)
     assert gradcheck(lambda a: F.fold(a, x.shape[2:], **kw), (ct,), **TIGHT)
@@ -190,7 +191,7 @@ def test_float32_and_unbatched_inputs_match_torch():
     out = F.conv2d(tg.tensor(x), tg.tensor(w), padding=1, stride=2)
     assert out.dtype == np.float32 and out.shape == (4, 5, 4)
     expected = TF.conv2d(torch.tensor(x), torch.tensor(w), padding=1, stride=2).numpy()
-    np.testing.assert_allclose(out.data, expected, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(np.asarray(out), expected, rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.parametrize("call, match", [

@@ -306,12 +306,12 @@ def check(program: Program) -> None:
     nodes = run(program, leaves, False)
     reference = run(program, program.leaves, True)
     for i, (ours, ref) in enumerate(zip(nodes, reference)):
-        np.testing.assert_allclose(np.asarray(ours.data), ref, rtol=1e-9, atol=1e-12,
+        np.testing.assert_allclose(np.asarray(np.asarray(ours)), ref, rtol=1e-9, atol=1e-12,
                                    err_msg=f"forward of node {i}: {program.describe()}")
         assert ours.dtype == np.float64, f"node {i} has dtype {ours.dtype}"
     loss_of(program, nodes, False).backward()
     for k, (leaf, num) in enumerate(zip(leaves, numerical_grads(program))):
-        analytic = np.zeros_like(num) if leaf.grad is None else leaf.grad.data
+        analytic = np.zeros_like(num) if leaf.grad is None else np.asarray(leaf.grad)
         assert analytic.shape == leaf.shape
         np.testing.assert_allclose(analytic, num, rtol=1e-5, atol=1e-6,
                                    err_msg=f"gradient of leaf {k}: {program.describe()}")

@@ -75,7 +75,7 @@ def test_the_optimizer_uses_the_scheduled_lr():
         w.grad = tg.Tensor(np.ones(1))
         opt.step()
         sched.step()
-    np.testing.assert_array_equal(w.data, [-(1 + 0.5 + 0.25)])
+    np.testing.assert_array_equal(np.asarray(w), [-(1 + 0.5 + 0.25)])
     assert opt.param_groups[0]["initial_lr"] == 1.0
 
 

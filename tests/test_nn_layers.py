@@ -31,7 +31,7 @@ def module_fn(module):
     so gradcheck can perturb them. Returns (fn, float64 copies of the parameters)."""
     module.double()
     names = [name for name, _ in module.named_parameters()]
-    params = [tg.tensor(p.data, requires_grad=True) for p in module.parameters()]
+    params = [tg.tensor(np.asarray(p), requires_grad=True) for p in module.parameters()]
 
     def fn(x, *ps):
         original = dict(module._parameters)
@@ -56,8 +56,8 @@ def test_linear_forward_and_shapes():
     assert layer.weight.shape == (2, 3) and layer.bias.shape == (2,)
     assert layer.weight.dtype == np.float32 and nn.Dense is nn.Linear
     x = tg.randn(5, 3)
-    expected = x.data @ layer.weight.data.T + layer.bias.data
-    np.testing.assert_allclose(layer(x).data, expected, rtol=1e-6)
+    expected = np.asarray(x) @ np.asarray(layer.weight).T + np.asarray(layer.bias)
+    np.testing.assert_allclose(np.asarray(layer(x)), expected, rtol=1e-6)
     assert layer(x).dtype == np.float32
     assert layer(tg.randn(4, 7, 3)).shape == (4, 7, 2)  # leading dims broadcast
     assert nn.Linear(3, 2, bias=False).bias is None
@@ -74,15 +74,15 @@ def test_linear_init_matches_pytorch_bounds():
     ours = nn.Linear(400, 300)
     theirs = torch.nn.Linear(400, 300)
     bound = 1 / math.sqrt(400)
-    for a, b in ((ours.weight.data, theirs.weight.detach().numpy()),
-                 (ours.bias.data, theirs.bias.detach().numpy())):
+    for a, b in ((np.asarray(ours.weight), theirs.weight.detach().numpy()),
+                 (np.asarray(ours.bias), theirs.bias.detach().numpy())):
         assert np.abs(a).max() <= bound and np.abs(b).max() <= bound
         assert np.abs(a).max() > 0.95 * bound  # the whole interval is used
     # U(-b, b) has std b / sqrt(3); both libraries draw from the same distribution.
-    assert ours.weight.data.std() == pytest.approx(bound / math.sqrt(3), rel=0.02)
-    assert ours.weight.data.std() == pytest.approx(theirs.weight.detach().numpy().std(),
+    assert np.asarray(ours.weight).std() == pytest.approx(bound / math.sqrt(3), rel=0.02)
+    assert np.asarray(ours.weight).std() == pytest.approx(theirs.weight.detach().numpy().std(),
                                                    rel=0.02)
-    assert abs(ours.weight.data.mean()) < 0.01 * bound
+    assert abs(np.asarray(ours.weight).mean()) < 0.01 * bound
 
 
 # ---- activations ----------------------------------------------------------------------------
@@ -113,7 +113,7 @@ def test_activation_gradcheck(module, kink, rows, cols, seed):
 @given(n=dims, seed=seeds)
 def test_fused_activations_gradgradcheck(fn, n, seed):
     x = randn(seed, n, 2)
-    x.data[np.abs(x.data * 1.5 - 2.0) < 0.1] += 0.3  # keep softplus off its threshold
+    np.asarray(x)[np.abs(np.asarray(x) * 1.5 - 2.0) < 0.1] += 0.3  # keep softplus off its threshold
     assert gradgradcheck(fn, (x,))
 
 
@@ -136,22 +136,22 @@ def test_activations_match_pytorch_forward_and_grad():
             b = torch.tensor(x.astype(dtype), requires_grad=True)
             out_a, out_b = ours(a), theirs(b)
             assert out_a.dtype == dtype, repr(ours)
-            np.testing.assert_allclose(out_a.data, out_b.detach().numpy(), rtol=rtol,
+            np.testing.assert_allclose(np.asarray(out_a), out_b.detach().numpy(), rtol=rtol,
                                        atol=rtol, err_msg=repr(ours))
             g = rng.standard_normal(x.shape).astype(dtype)
             out_a.backward(g)
             out_b.backward(torch.tensor(g))
-            np.testing.assert_allclose(a.grad.data, b.grad.numpy(), rtol=rtol, atol=rtol,
+            np.testing.assert_allclose(np.asarray(a.grad), b.grad.numpy(), rtol=rtol, atol=rtol,
                                        err_msg=repr(ours))
 
 
 def test_relu_and_leaky_relu_subgradient_at_zero_like_pytorch():
     x = tg.tensor(np.zeros(2), requires_grad=True)
     F.relu(x).sum().backward()
-    assert x.grad.data.tolist() == [0.0, 0.0]
+    assert np.asarray(x.grad).tolist() == [0.0, 0.0]
     x.grad = None
     F.leaky_relu(x, 0.3).sum().backward()
-    assert x.grad.data.tolist() == [0.3, 0.3]
+    assert np.asarray(x.grad).tolist() == [0.3, 0.3]
 
 
 def test_erf_is_accurate_to_an_ulp():
@@ -167,8 +167,9 @@ def test_erf_is_accurate_to_an_ulp():
 
 def test_gelu_and_softplus_arguments():
     x = tg.tensor(np.array([-1e4, -1.0, 0.0, 1.0, 1e4]))
-    assert np.isfinite(F.gelu(x).data).all() and np.isfinite(F.softplus(x).data).all()
-    np.testing.assert_allclose(F.gelu(x).data[1], -(1 - 0.5 * (1 + math.erf(1 / math.sqrt(2)))))
+    assert np.isfinite(np.asarray(F.gelu(x))).all() and np.isfinite(np.asarray(F.softplus(x))).all()
+    np.testing.assert_allclose(np.asarray(F.gelu(x))[1],
+                               -(1 - 0.5 * (1 + math.erf(1 / math.sqrt(2)))))
     with pytest.raises(ValueError, match="approximate must be 'none' or 'tanh'"):
         F.gelu(x, approximate="fast")
     with pytest.raises(ValueError, match="beta must be non-zero"):
@@ -179,7 +180,7 @@ def test_softmax_without_dim_warns_and_uses_pytorchs_rule():
     x = tg.randn(2, 3)
     with pytest.warns(UserWarning, match="Implicit dimension"):
         out = F.softmax(x)
-    np.testing.assert_allclose(out.data.sum(axis=1), 1, rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(out).sum(axis=1), 1, rtol=1e-6)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         F.log_softmax(x, dim=0)
@@ -196,16 +197,16 @@ def test_dropout_scales_kept_values_and_is_identity_in_eval():
     layer = nn.Dropout(0.25)
     x = tg.tensor(np.ones((200, 50)), requires_grad=True)
     out = layer(x)
-    kept = out.data != 0
+    kept = np.asarray(out) != 0
     assert kept.mean() == pytest.approx(0.75, abs=0.02)
-    np.testing.assert_allclose(out.data[kept], 1 / 0.75)
-    out.backward(np.ones_like(x.data))
-    np.testing.assert_array_equal(x.grad.data, kept / 0.75)  # d out / d x = mask / (1 - p)
+    np.testing.assert_allclose(np.asarray(out)[kept], 1 / 0.75)
+    out.backward(np.ones_like(np.asarray(x)))
+    np.testing.assert_array_equal(np.asarray(x.grad), kept / 0.75)  # d out / d x = mask / (1 - p)
     layer.eval()
     assert layer(x) is x
     assert F.dropout(x, 0.5, training=False) is x
     assert F.dropout(x, 0.0) is x
-    assert not F.dropout(x, 1.0).data.any()
+    assert not np.asarray(F.dropout(x, 1.0)).any()
     assert F.dropout(tg.ones(3, dtype=np.float32), 0.5).dtype == np.float32
     with pytest.raises(ValueError, match=r"p must be in \[0, 1\], got 1.5"):
         nn.Dropout(1.5)
@@ -214,11 +215,11 @@ def test_dropout_scales_kept_values_and_is_identity_in_eval():
 def test_dropout_is_reproducible_with_manual_seed():
     x = tg.ones(10, 10)
     tg.manual_seed(3)
-    a = F.dropout(x, 0.5).data
+    a = np.asarray(F.dropout(x, 0.5))
     tg.manual_seed(3)
-    b = F.dropout(x, 0.5).data
+    b = np.asarray(F.dropout(x, 0.5))
     np.testing.assert_array_equal(a, b)
-    assert not np.array_equal(a, F.dropout(x, 0.5).data)
+    assert not np.array_equal(a, np.asarray(F.dropout(x, 0.5)))
 
 
 @settings(max_examples=5)
@@ -275,7 +276,7 @@ def test_batchnorm1d_matches_pytorch_in_train_and_eval(momentum, shape):
     with tg.no_grad():
         ours.weight.copy_(rng.standard_normal(3))
         ours.bias.copy_(rng.standard_normal(3))
-    theirs.load_state_dict({k: torch.tensor(v.data) for k, v in ours.state_dict().items()})
+    theirs.load_state_dict({k: torch.tensor(np.asarray(v)) for k, v in ours.state_dict().items()})
     for step in range(4):
         if step == 3:
             ours.eval()
@@ -286,24 +287,24 @@ def test_batchnorm1d_matches_pytorch_in_train_and_eval(momentum, shape):
         b = torch.tensor(x, requires_grad=True)
         out_a, out_b = ours(a), theirs(b)
         assert out_a.dtype == np.float32
-        np.testing.assert_allclose(out_a.data, out_b.detach().numpy(), rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(np.asarray(out_a), out_b.detach().numpy(), rtol=1e-4, atol=1e-5)
         out_a.backward(g)
         out_b.backward(torch.tensor(g))
-        np.testing.assert_allclose(a.grad.data, b.grad.numpy(), rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(np.asarray(a.grad), b.grad.numpy(), rtol=1e-4, atol=1e-5)
         for name, p in ours.named_parameters():
-            np.testing.assert_allclose(p.grad.data, getattr(theirs, name).grad.numpy(),
+            np.testing.assert_allclose(np.asarray(p.grad), getattr(theirs, name).grad.numpy(),
                                        rtol=1e-4, atol=1e-5)
         ours.zero_grad()
         theirs.zero_grad()
         for key, value in theirs.state_dict().items():
-            np.testing.assert_allclose(ours.state_dict()[key].data, value.numpy(), rtol=1e-5,
+            np.testing.assert_allclose(np.asarray(ours.state_dict()[key]), value.numpy(), rtol=1e-5,
                                        err_msg=key)
 
 
 def test_batchnorm1d_without_running_stats_and_errors():
     layer = nn.BatchNorm1d(2, track_running_stats=False).eval()
     x = tg.tensor(np.array([[1.0, 2.0], [3.0, 6.0]]))
-    np.testing.assert_allclose(layer(x).data, [[-1, -1], [1, 1]], atol=1e-4)  # batch stats
+    np.testing.assert_allclose(np.asarray(layer(x)), [[-1, -1], [1, 1]], atol=1e-4)  # batch stats
     assert list(layer.state_dict()) == ["weight", "bias"]
     train = nn.BatchNorm1d(2)
     with pytest.raises(ValueError, match="more than 1 value per channel"):
@@ -325,7 +326,7 @@ def test_layernorm_matches_pytorch(shape):
     with tg.no_grad():
         ours.weight.copy_(rng.standard_normal(shape))
         ours.bias.copy_(rng.standard_normal(shape))
-    theirs.load_state_dict({k: torch.tensor(v.data) for k, v in ours.state_dict().items()})
+    theirs.load_state_dict({k: torch.tensor(np.asarray(v)) for k, v in ours.state_dict().items()})
     x = rng.standard_normal((2, 5) + shape).astype(np.float32) * 3
     g = rng.standard_normal(x.shape).astype(np.float32)
     for mode in ("train", "eval"):
@@ -334,11 +335,11 @@ def test_layernorm_matches_pytorch(shape):
         a = tg.tensor(x, requires_grad=True)
         b = torch.tensor(x, requires_grad=True)
         out_a, out_b = ours(a), theirs(b)
-        np.testing.assert_allclose(out_a.data, out_b.detach().numpy(), rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(np.asarray(out_a), out_b.detach().numpy(), rtol=1e-4, atol=1e-5)
         out_a.backward(g)
         out_b.backward(torch.tensor(g))
-        np.testing.assert_allclose(a.grad.data, b.grad.numpy(), rtol=1e-4, atol=1e-4)
-        np.testing.assert_allclose(ours.weight.grad.data, theirs.weight.grad.numpy(),
+        np.testing.assert_allclose(np.asarray(a.grad), b.grad.numpy(), rtol=1e-4, atol=1e-4)
+        np.testing.assert_allclose(np.asarray(ours.weight.grad), theirs.weight.grad.numpy(),
                                    rtol=1e-4, atol=1e-4)
         ours.zero_grad()
         theirs.zero_grad()

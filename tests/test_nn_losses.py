@@ -103,10 +103,10 @@ def test_cross_entropy_gradient_is_exactly_softmax_minus_onehot_over_n(dtype):
     y = rng.integers(0, 5, 7)
     loss = F.cross_entropy(x, y)
     loss.backward()
-    softmax = F.softmax(x.detach(), dim=1).data
+    softmax = np.asarray(F.softmax(x.detach(), dim=1))
     onehot = np.eye(5, dtype=dtype)[y]
     assert x.grad.dtype == dtype and loss.dtype == dtype
-    np.testing.assert_array_equal(x.grad.data, (softmax - onehot) / 7)
+    np.testing.assert_array_equal(np.asarray(x.grad), (softmax - onehot) / 7)
     np.testing.assert_allclose(loss.item(), -np.log(softmax[np.arange(7), y]).mean(), rtol=1e-6)
 
 
@@ -124,7 +124,7 @@ def test_class_indices_give_exactly_the_one_hot_weights_results(dtype, reduction
         x = tg.tensor(logits, requires_grad=True)
         loss = nn_ops.CrossEntropy.apply(x, target, 1, reduction, 7.0)
         loss.backward(g)
-        results.append((loss.data, x.grad.data))
+        results.append((np.asarray(loss), np.asarray(x.grad)))
     (loss_i, grad_i), (loss_w, grad_w) = results
     assert loss_i.dtype == grad_i.dtype == dtype
     np.testing.assert_array_equal(loss_i, loss_w)
@@ -141,7 +141,7 @@ def test_cross_entropy_with_indices_matches_the_general_path(reduction):
         x = leaf(logits)
         loss = F.cross_entropy(x, y, reduction=reduction, **kw)
         loss.sum().backward()
-        results.append((loss.data, x.grad.data))
+        results.append((np.asarray(loss), np.asarray(x.grad)))
     np.testing.assert_array_equal(results[0][0], results[1][0])
     np.testing.assert_array_equal(results[0][1], results[1][1])
 
@@ -167,7 +167,7 @@ def test_changing_the_labels_after_the_forward_does_not_change_the_gradient():
     losses[0].backward()
     (recorded,) = tg.grad(losses[1], x, create_graph=True)
     softmax = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
-    for grad in (x.grad.data, recorded.data):
+    for grad in (np.asarray(x.grad), np.asarray(recorded)):
         np.testing.assert_allclose(grad, (softmax - np.eye(3)[[0, 1, 2, 1]]) / 4, rtol=1e-14)
 
 
@@ -175,7 +175,7 @@ def test_an_ignore_index_that_is_a_class_is_still_ignored():
     rng = rng_of(14)
     x = leaf(rng.standard_normal((4, 3)))
     y = np.array([0, 1, 2, 1])
-    log_probs = x.data - np.log(np.exp(x.data).sum(1, keepdims=True))
+    log_probs = np.asarray(x) - np.log(np.exp(np.asarray(x)).sum(1, keepdims=True))
     loss = F.cross_entropy(x, y, ignore_index=1)
     assert loss.item() == pytest.approx(-(log_probs[0, 0] + log_probs[2, 2]) / 2, rel=1e-14)
 
@@ -220,7 +220,8 @@ def test_mse_gradient_is_two_residuals_over_n():
     pred = leaf(rng.standard_normal((4, 3)))
     target = rng.standard_normal((4, 3))
     F.mse_loss(pred, target).backward()
-    np.testing.assert_allclose(pred.grad.data, 2 * (pred.data - target) / 12, rtol=1e-15)
+    np.testing.assert_allclose(np.asarray(pred.grad), 2 * (np.asarray(pred) - target) / 12,
+                               rtol=1e-15)
 
 
 def test_bce_with_logits_gradient_is_sigmoid_minus_target_over_n():
@@ -228,7 +229,8 @@ def test_bce_with_logits_gradient_is_sigmoid_minus_target_over_n():
     x = leaf(rng.standard_normal(6) * 5)
     t = rng.uniform(0, 1, 6)
     F.binary_cross_entropy_with_logits(x, t).backward()
-    np.testing.assert_allclose(x.grad.data, (1 / (1 + np.exp(-x.data)) - t) / 6, rtol=1e-14)
+    np.testing.assert_allclose(np.asarray(x.grad), (1 / (1 + np.exp(-np.asarray(x))) - t) / 6,
+                               rtol=1e-14)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -238,12 +240,12 @@ def test_losses_are_finite_at_extreme_logits(dtype):
     loss = F.cross_entropy(x, [1, 0])
     loss.backward()
     assert loss.item() == pytest.approx(2e4 + np.log(2) / 2, rel=1e-6)
-    np.testing.assert_allclose(x.grad.data, [[0.5, -0.5, 0], [-0.5, 0.25, 0.25]], atol=1e-7)
+    np.testing.assert_allclose(np.asarray(x.grad), [[0.5, -0.5, 0], [-0.5, 0.25, 0.25]], atol=1e-7)
     for probs in (False, True):
         x.grad = None
         target = np.array([[0, 1, 0], [1, 0, 0]], dtype=dtype) if probs else [1, 0]
         F.cross_entropy(x, target, label_smoothing=0.1).backward()
-        assert np.isfinite(x.grad.data).all()
+        assert np.isfinite(np.asarray(x.grad)).all()
     x.grad = None
     t = np.array([[0, 1, 1], [1, 0, 1]], dtype=dtype)
     loss = F.binary_cross_entropy_with_logits(x, t, pos_weight=np.full(3, 2, dtype=dtype),
@@ -252,25 +254,25 @@ def test_losses_are_finite_at_extreme_logits(dtype):
     # 1e4 per confident mistake on a negative, 2e4 (pos_weight 2) on a positive, 2 log 2 at 0.
     assert loss.item() == pytest.approx(2 * 1e4 + 2 * 2e4 + 2 * np.log(2))
     sig = np.sign(big) / 2 + 0.5  # sigmoid at -1e4, 0, 1e4
-    np.testing.assert_allclose(x.grad.data, (1 + t) * sig - 2 * t)
+    np.testing.assert_allclose(np.asarray(x.grad), (1 + t) * sig - 2 * t)
     assert x.grad.dtype == dtype and loss.dtype == dtype
     p = tg.tensor(np.array([0.0, 1.0, 0.5], dtype=dtype), requires_grad=True)
     loss = F.binary_cross_entropy(p, np.array([1.0, 0.0, 1.0], dtype=dtype), reduction="none")
-    np.testing.assert_allclose(loss.data, [100, 100, np.log(2)], rtol=1e-6)  # log clamped
+    np.testing.assert_allclose(np.asarray(loss), [100, 100, np.log(2)], rtol=1e-6)  # log clamped
     loss.sum().backward()
-    assert np.isfinite(p.grad.data).all()
+    assert np.isfinite(np.asarray(p.grad)).all()
 
 
 # ---- PyTorch as the oracle ------------------------------------------------------------------
 def _compare(ours, theirs, ours_inputs, torch_inputs, rtol=1e-10):
     out_a, out_b = ours(*ours_inputs), theirs(*torch_inputs)
-    np.testing.assert_allclose(out_a.data, out_b.detach().numpy(), rtol=rtol, atol=1e-12)
+    np.testing.assert_allclose(np.asarray(out_a), out_b.detach().numpy(), rtol=rtol, atol=1e-12)
     g = rng_of(9).standard_normal(out_a.shape)
     out_a.backward(g)
     out_b.backward(__import__("torch").tensor(g))
     for a, b in zip(ours_inputs, torch_inputs):
         if getattr(b, "requires_grad", False):
-            np.testing.assert_allclose(a.grad.data, b.grad.numpy(), rtol=rtol, atol=1e-12)
+            np.testing.assert_allclose(np.asarray(a.grad), b.grad.numpy(), rtol=rtol, atol=1e-12)
 
 
 def _pair(torch, x):
@@ -354,7 +356,7 @@ def test_loss_modules_match_pytorch_in_float32():
         np.testing.assert_allclose(out_a.item(), out_b.item(), rtol=1e-5, err_msg=repr(ours))
         out_a.backward()
         out_b.backward()
-        np.testing.assert_allclose(a.grad.data, b.grad.numpy(), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(np.asarray(a.grad), b.grad.numpy(), rtol=1e-5, atol=1e-6)
     sig = 1 / (1 + np.exp(-x))
     ours, theirs = nn.BCELoss(), tnn.BCELoss()
     np.testing.assert_allclose(ours(tg.tensor(sig), t).item(),
@@ -384,14 +386,14 @@ def _against_torch(ours, theirs, x, target, reduction, probs=False):
     ta, tb = (leaf(target), torch.tensor(target, requires_grad=True)) if probs else \
         (target, torch.tensor(target))
     out_a, out_b = ours(a, ta, reduction), theirs(b, tb, reduction)
-    np.testing.assert_allclose(out_a.data, out_b.detach().numpy(), rtol=1e-12, atol=0)
+    np.testing.assert_allclose(np.asarray(out_a), out_b.detach().numpy(), rtol=1e-12, atol=0)
     g = rng_of(9).uniform(0.5, 2, out_a.shape)
     out_a.backward(g)
     out_b.backward(torch.tensor(g))
-    np.testing.assert_allclose(a.grad.data, b.grad.numpy(), rtol=1e-12, atol=0)
+    np.testing.assert_allclose(np.asarray(a.grad), b.grad.numpy(), rtol=1e-12, atol=0)
     if probs:
-        np.testing.assert_allclose(ta.grad.data, tb.grad.numpy(), rtol=1e-12, atol=0)
-    return out_a.data, a.grad.data
+        np.testing.assert_allclose(np.asarray(ta.grad), tb.grad.numpy(), rtol=1e-12, atol=0)
+    return np.asarray(out_a), np.asarray(a.grad)
 
 
 def _masked_index_cases():
@@ -560,11 +562,11 @@ def test_masked_logits_exact_values(reduction):
         a = leaf(x)
         loss = loss_fn(a)
         loss.backward(np.ones(loss.shape))
-        np.testing.assert_allclose(loss.data, expected, rtol=1e-15, atol=0)
-        np.testing.assert_allclose(a.grad.data, grad_rows * scale, rtol=1e-15, atol=0)
-        np.testing.assert_array_equal(a.grad.data[1:3], 0)
+        np.testing.assert_allclose(np.asarray(loss), expected, rtol=1e-15, atol=0)
+        np.testing.assert_allclose(np.asarray(a.grad), grad_rows * scale, rtol=1e-15, atol=0)
+        np.testing.assert_array_equal(np.asarray(a.grad)[1:3], 0)
         if reduction == "none":
-            np.testing.assert_array_equal(loss.data[1:3], 0)
+            np.testing.assert_array_equal(np.asarray(loss)[1:3], 0)
 
 
 def test_masked_logits_raise_no_floating_point_error_and_keep_float32():
@@ -581,7 +583,7 @@ def test_masked_logits_raise_no_floating_point_error_and_keep_float32():
             loss = loss_fn(a)
             loss.backward()
         assert loss.dtype == a.grad.dtype == np.float32
-        assert np.isfinite(loss.item()) and np.isfinite(a.grad.data).all()
+        assert np.isfinite(loss.item()) and np.isfinite(np.asarray(a.grad)).all()
 
 
 @pytest.mark.parametrize("reduction", ["none", "sum", "mean"])
@@ -605,13 +607,13 @@ def test_masked_logits_create_graph_gives_the_same_gradient(reduction):
         a, b = leaf(x), leaf(x)
         loss_fn(a).sum().backward()
         loss = loss_fn(b)
-        assert np.isfinite(loss.data).all()
+        assert np.isfinite(np.asarray(loss)).all()
         (recorded,) = tg.grad(loss.sum(), b, create_graph=True)
-        assert recorded.requires_grad and np.isfinite(recorded.data).all()
-        np.testing.assert_allclose(recorded.data, a.grad.data, rtol=1e-14, atol=0)
+        assert recorded.requires_grad and np.isfinite(np.asarray(recorded)).all()
+        np.testing.assert_allclose(np.asarray(recorded), np.asarray(a.grad), rtol=1e-14, atol=0)
         (second,) = tg.grad((recorded * recorded).sum(), b)
-        assert np.isfinite(second.data).all()
-        np.testing.assert_array_equal(second.data[np.isneginf(x)], 0)
+        assert np.isfinite(np.asarray(second)).all()
+        np.testing.assert_array_equal(np.asarray(second)[np.isneginf(x)], 0)
 
 
 # ---- a class weight that requires grad ------------------------------------------------------
@@ -622,8 +624,8 @@ def test_weight_of_probability_targets_gets_its_gradient():
     w = leaf([1.0, 2.0, 3.0])
     F.cross_entropy(leaf(x), tg.tensor(p), weight=w).backward()
     log_probs = x - np.log(np.exp(x).sum())
-    np.testing.assert_allclose(w.grad.data, -(p * log_probs)[0], rtol=1e-14)
-    np.testing.assert_allclose(w.grad.data, [0.2303, 0.2254, 0.7756], atol=5e-5)
+    np.testing.assert_allclose(np.asarray(w.grad), -(p * log_probs)[0], rtol=1e-14)
+    np.testing.assert_allclose(np.asarray(w.grad), [0.2303, 0.2254, 0.7756], atol=5e-5)
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
@@ -667,14 +669,14 @@ def test_weight_that_requires_grad_with_class_indices_raises_like_pytorch():
         with pytest.raises(RuntimeError, match=rf"{op.strip()}: weight requires grad.*"
                                                r"class-index targets.*weight.detach\(\)"):
             call(w)
-        expected = call(w.data).data  # without the graph: under no_grad, or detached
-        np.testing.assert_array_equal(call(w.detach()).data, expected)
+        expected = np.asarray(call(w.data))  # without the graph: under no_grad, or detached
+        np.testing.assert_array_equal(np.asarray(call(w.detach())), expected)
         with tg.no_grad():
-            np.testing.assert_array_equal(call(w).data, expected)
+            np.testing.assert_array_equal(np.asarray(call(w)), expected)
     torch = pytest.importorskip("torch")
     with pytest.raises(RuntimeError, match="not differentiable with respect to argument"):
-        torch.nn.functional.cross_entropy(torch.tensor(x.data), torch.tensor(y),
-                                          weight=torch.tensor(w.data, requires_grad=True))
+        torch.nn.functional.cross_entropy(torch.tensor(np.asarray(x)), torch.tensor(y),
+                                          weight=torch.tensor(np.asarray(w), requires_grad=True))
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
@@ -689,8 +691,9 @@ def test_binary_weights_that_require_grad_get_exact_gradients(reduction):
     assert gradcheck(lambda x, t, w, q: F.binary_cross_entropy_with_logits(
         x, t, w, reduction, pos_weight=q), (x, t, w, q))
     F.binary_cross_entropy_with_logits(x, t, w, "sum", pos_weight=q).backward()
-    softplus = np.logaddexp(0, -x.data)
-    np.testing.assert_allclose(q.grad.data, (w.data * t.data * softplus).sum(0), rtol=1e-14)
+    softplus = np.logaddexp(0, -np.asarray(x))
+    np.testing.assert_allclose(np.asarray(q.grad),
+                               (np.asarray(w) * np.asarray(t) * softplus).sum(0), rtol=1e-14)
 
 
 # ---- a mean over no target weight: NaN, with a zero gradient at the ignored samples ----------
@@ -738,14 +741,14 @@ def test_mean_over_no_target_weight_is_nan_with_zero_gradient_at_ignored_samples
         loss = loss_fn(a)
         loss.backward()
         assert np.isnan(loss.item()), name
-        np.testing.assert_array_equal(a.grad.data[ignored], 0, err_msg=name)
+        np.testing.assert_array_equal(np.asarray(a.grad)[ignored], 0, err_msg=name)
         if name != "nll_loss of log-probabilities":  # a target's NaN spreads over its row
-            assert np.isnan(a.grad.data[~ignored]).all(), name
+            assert np.isnan(np.asarray(a.grad)[~ignored]).all(), name
         for reduction in ("sum", "none") if not smoothing else ():  # (smoothing adds terms)
             a = leaf(x)
             loss = _nothing_kept_losses(y, w, ignore_index, smoothing, reduction)[name](a)
             loss.backward(np.ones(loss.shape))
-            np.testing.assert_array_equal(a.grad.data, 0, err_msg=name)
+            np.testing.assert_array_equal(np.asarray(a.grad), 0, err_msg=name)
             assert loss.sum().item() == 0, name
 
 

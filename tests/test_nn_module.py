@@ -86,7 +86,7 @@ def test_zero_grad_sets_to_none_or_zero():
     model(tg.randn(5, 4)).sum().backward()
     assert all(p.grad is not None for p in model.parameters())
     model.zero_grad(set_to_none=False)
-    assert all(not p.grad.data.any() for p in model.parameters())
+    assert all(not np.asarray(p.grad).any() for p in model.parameters())
     model.zero_grad()
     assert all(p.grad is None for p in model.parameters())
 
@@ -132,8 +132,8 @@ def test_parameter_basics():
     assert p.requires_grad and p.is_leaf and p.dtype == np.float64
     t = tg.ones(2)
     shared = nn.Parameter(t)
-    shared.data[0] = 5
-    assert t.data[0] == 5  # shares memory, like PyTorch
+    np.asarray(shared)[0] = 5
+    assert np.asarray(t)[0] == 5  # shares memory, like PyTorch
     assert not nn.Parameter(np.zeros(2), requires_grad=False).requires_grad
     with pytest.raises(TypeError, match="floating-point"):
         nn.Parameter(np.array([1, 2]))
@@ -161,10 +161,10 @@ def test_state_dict_is_ordered_detached_and_shares_memory():
     assert list(sd) == ["0.weight", "0.bias", "1.weight", "1.bias", "1.running_mean",
                         "1.running_var", "1.num_batches_tracked"]
     assert not any(t.requires_grad for t in sd.values())
-    assert np.shares_memory(sd["0.weight"].data, model[0].weight.data)
+    assert np.shares_memory(np.asarray(sd["0.weight"]), np.asarray(model[0].weight))
     with tg.no_grad():
         model[0].weight.add_(1.0)
-    np.testing.assert_array_equal(sd["0.weight"].data, model[0].weight.data)
+    np.testing.assert_array_equal(np.asarray(sd["0.weight"]), np.asarray(model[0].weight))
 
 
 def test_load_state_dict_round_trip_with_arrays_or_tensors():
@@ -172,18 +172,18 @@ def test_load_state_dict_round_trip_with_arrays_or_tensors():
     source = Encoder()
     tg.manual_seed(1)
     target = Encoder()
-    arrays = {k: v.data.copy() for k, v in source.state_dict().items()}
+    arrays = {k: v.detach().numpy().copy() for k, v in source.state_dict().items()}
     result = target.load_state_dict(arrays)
     assert result.missing_keys == [] and result.unexpected_keys == []
     for (_, a), (_, b) in zip(source.named_parameters(), target.named_parameters()):
-        np.testing.assert_array_equal(a.data, b.data)
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
         assert b.requires_grad and isinstance(b, nn.Parameter)
     tg.manual_seed(2)
     third = Encoder()
     third.load_state_dict(source.state_dict())
-    np.testing.assert_array_equal(third.fc1.weight.data, source.fc1.weight.data)
+    np.testing.assert_array_equal(np.asarray(third.fc1.weight), np.asarray(source.fc1.weight))
     # The values are copied, not aliased.
-    assert not np.shares_memory(third.fc1.weight.data, source.fc1.weight.data)
+    assert not np.shares_memory(np.asarray(third.fc1.weight), np.asarray(source.fc1.weight))
 
 
 def test_load_state_dict_reports_missing_and_unexpected_keys():
@@ -206,14 +206,14 @@ def test_load_state_dict_shape_mismatch_is_always_an_error():
     model = Encoder()
     sd = model.state_dict()
     sd["fc1.weight"] = np.zeros((4, 3), dtype=np.float32)
-    before = model.fc2.weight.data.copy()
+    before = model.fc2.weight.detach().numpy().copy()
     sd["fc2.weight"] = np.zeros((2, 3), dtype=np.float32)
     for strict in (True, False):
         with pytest.raises(RuntimeError, match=r"size mismatch for fc1.weight.*\(4, 3\).*"
                                                r"\(3, 4\)"):
             model.load_state_dict(sd, strict=strict)
     # Nothing was loaded: the check happens before any copy.
-    np.testing.assert_array_equal(model.fc2.weight.data, before)
+    np.testing.assert_array_equal(np.asarray(model.fc2.weight), before)
     with pytest.raises(TypeError, match="mapping"):
         model.load_state_dict([("fc1.weight", 1)])
 
@@ -221,7 +221,7 @@ def test_load_state_dict_shape_mismatch_is_always_an_error():
 def test_load_state_dict_keeps_the_parameter_dtype():
     model = nn.Linear(2, 2)
     model.load_state_dict({"weight": np.ones((2, 2)), "bias": tg.zeros(2, dtype=np.float64)})
-    assert model.weight.dtype == np.float32 and model.weight.data.sum() == 4
+    assert model.weight.dtype == np.float32 and np.asarray(model.weight).sum() == 4
 
 
 def _without_counts(text: str) -> str:
@@ -277,7 +277,8 @@ def test_sequential_indexing_slicing_iteration():
     assert list(model[1:]._modules) == ["1", "2"]  # slices keep the names
     assert list(model) == layers
     x = tg.randn(4, 2)
-    np.testing.assert_array_equal(model(x).data, layers[2](layers[1](layers[0](x))).data)
+    np.testing.assert_array_equal(np.asarray(model(x)),
+                                  np.asarray(layers[2](layers[1](layers[0](x)))))
     with pytest.raises(IndexError, match="out of range for 3"):
         model[3]
     with pytest.raises(TypeError, match="argument 1 is a type"):
@@ -321,7 +322,7 @@ def test_deepcopy_gives_an_independent_model():
     assert [n for n, _ in clone.named_parameters()] == [n for n, _ in model.named_parameters()]
     with tg.no_grad():
         clone.fc1.weight.add_(1.0)
-    assert not np.array_equal(clone.fc1.weight.data, model.fc1.weight.data)
+    assert not np.array_equal(np.asarray(clone.fc1.weight), np.asarray(model.fc1.weight))
 
 
 def test_requires_grad_and_apply():
@@ -346,7 +347,7 @@ def test_replacing_a_parameter_keeps_its_place_in_the_order():
     layer = nn.Linear(2, 3)
     layer.weight = nn.Parameter(np.zeros((3, 2), dtype=np.float32))
     assert list(layer.state_dict()) == ["weight", "bias"]
-    assert not layer.weight.data.any()
+    assert not np.asarray(layer.weight).any()
 
 
 # ---- registered values mirrored into the instance dict --------------------------------------
@@ -417,7 +418,7 @@ def test_reads_and_forward_do_not_need_getattr(no_getattr_fallback):
     assert bn.running_var is bn._buffers["running_var"]
     out = bn(model(tg.randn(5, 4)))
     assert out.shape == (5, 4)
-    assert int(bn.num_batches_tracked.data) == 1
+    assert int(np.asarray(bn.num_batches_tracked)) == 1
     bn.eval()
     assert bn(tg.randn(3, 4)).shape == (3, 4)
 
@@ -461,7 +462,7 @@ def test_replacing_a_value_updates_the_mirror_and_keeps_the_order():
     stats = tg.full((2,), 3.0)
     bn.running_mean = stats  # a buffer takes any Tensor
     assert bn.__dict__["running_mean"] is stats and bn.running_mean is stats
-    assert bn.state_dict()["running_mean"].data.tolist() == [3.0, 3.0]
+    assert np.asarray(bn.state_dict()["running_mean"]).tolist() == [3.0, 3.0]
     again = tg.ones(2)
     bn.register_buffer("running_var", again)  # re-registering the same kind is allowed
     assert bn.running_var is again and bn._buffers["running_var"] is again
@@ -476,7 +477,7 @@ def test_replacing_a_value_updates_the_mirror_and_keeps_the_order():
     assert list(bn.state_dict()) == ["weight", "bias", "running_mean", "running_var",
                                      "num_batches_tracked"]
     x = tg.randn(2, 4)
-    np.testing.assert_array_equal(m(x).data, m.fc2(lin(new_fc1(x))).data)
+    np.testing.assert_array_equal(np.asarray(m(x)), np.asarray(m.fc2(lin(new_fc1(x)))))
 
 
 def test_setting_a_registered_name_to_none_mirrors_none():
@@ -734,9 +735,10 @@ def test_load_state_dict_and_dtype_conversions_keep_attribute_and_registry_toget
         _assert_mirrored(mod)
     assert target[0].weight is weight and target[0].__dict__["weight"] is weight
     assert target[1].running_mean is running_mean
-    np.testing.assert_array_equal(target[0].weight.data, source[0].weight.data)
-    np.testing.assert_array_equal(target[1].running_mean.data, source[1].running_mean.data)
-    assert int(target[1].num_batches_tracked.data) == 1
+    np.testing.assert_array_equal(np.asarray(target[0].weight), np.asarray(source[0].weight))
+    np.testing.assert_array_equal(np.asarray(target[1].running_mean),
+                                  np.asarray(source[1].running_mean))
+    assert int(np.asarray(target[1].num_batches_tracked)) == 1
     for convert, dtype in [(lambda m: m.double(), np.float64), (lambda m: m.float(), np.float32),
                            (lambda m: m.to(np.float64), np.float64)]:
         assert convert(target) is target
@@ -758,8 +760,8 @@ def test_copies_keep_their_own_mirrors():
                 if isinstance(value, (nn.Parameter, nn.Module)):
                     assert value is not vars(original)[name]
         assert clone.encoder.fc1.__dict__["weight"] is clone.encoder.fc1._parameters["weight"]
-        np.testing.assert_array_equal(clone.encoder.fc1.weight.data,
-                                      model.encoder.fc1.weight.data)
+        np.testing.assert_array_equal(np.asarray(clone.encoder.fc1.weight),
+                                      np.asarray(model.encoder.fc1.weight))
 
 
 def test_dir_repr_and_traversal_are_unchanged_by_the_mirror():

@@ -127,9 +127,9 @@ def run_ours(cls, defaults, first_group, dtype=np.float64, steps=STEPS, seed=0):
     out = []
     for t in range(steps):
         for i, p in enumerate(params):
-            p.grad = tg.Tensor(grad(t, i, p.data.astype(np.float64)).astype(dtype))
+            p.grad = tg.Tensor(grad(t, i, np.asarray(p).astype(np.float64)).astype(dtype))
         opt.step()
-        out.append([p.data.copy() for p in params])
+        out.append([p.detach().numpy().copy() for p in params])
     return out
 
 
@@ -185,7 +185,7 @@ def test_state_dict_resumes_exactly(cls, defaults, first_group, tmp_path):
     opt = build(cls, defaults, first_group, params)
     for t in range(5):
         for i, p in enumerate(params):
-            p.grad = tg.Tensor(grad(t, i, p.data))
+            p.grad = tg.Tensor(grad(t, i, np.asarray(p)))
         opt.step()
     tg.save({"params": [p.detach() for p in params], "optim": opt.state_dict()},
             tmp_path / "ckpt.npz")
@@ -196,10 +196,10 @@ def test_state_dict_resumes_exactly(cls, defaults, first_group, tmp_path):
     opt2.load_state_dict(ckpt["optim"])
     for t in range(5, 10):
         for i, p in enumerate(params2):
-            p.grad = tg.Tensor(grad(t, i, p.data))
+            p.grad = tg.Tensor(grad(t, i, np.asarray(p)))
         opt2.step()
     for x, p in zip(straight, params2):
-        np.testing.assert_array_equal(p.data, x)  # bit for bit
+        np.testing.assert_array_equal(np.asarray(p), x)  # bit for bit
 
 
 def test_state_dict_is_pytorch_shaped_snapshot():
@@ -214,9 +214,9 @@ def test_state_dict_is_pytorch_shaped_snapshot():
     assert sd["state"][0]["step"] == 1
     assert [g["params"] for g in sd["param_groups"]] == [[0], [1]]
     assert [g["lr"] for g in sd["param_groups"]] == [0.5, 1e-3]
-    snapshot = sd["state"][0]["exp_avg"].data.copy()
+    snapshot = sd["state"][0]["exp_avg"].detach().numpy().copy()
     opt.step()
-    np.testing.assert_array_equal(sd["state"][0]["exp_avg"].data, snapshot)
+    np.testing.assert_array_equal(np.asarray(sd["state"][0]["exp_avg"]), snapshot)
 
 
 def test_load_state_dict_checks_and_is_atomic():
@@ -285,11 +285,12 @@ def test_step_updates_in_place_and_allocates_nothing(cls, defaults, first_group)
     params = [tg.Tensor(np.ones((500, 500)), requires_grad=True),
               tg.Tensor(np.ones(10), requires_grad=True)]
     opt = build(cls, defaults, first_group, params)
-    arrays = [p.data for p in params]
+    arrays = [np.asarray(p) for p in params]
     for p in params:
         p.grad = tg.Tensor(np.full(p.shape, 0.25))
     opt.step()  # the first step creates the state
-    buffers = {id(v.data) for s in opt.state.values() for v in s.values() if hasattr(v, "data")}
+    buffers = {id(np.asarray(v)) for s in opt.state.values() for v in s.values() if hasattr(v,
+                                                                                            "data")}
     tracemalloc.start()
     try:
         for _ in range(3):
@@ -298,10 +299,10 @@ def test_step_updates_in_place_and_allocates_nothing(cls, defaults, first_group)
     finally:
         tracemalloc.stop()
     assert peak < 100_000, f"a step allocated {peak} bytes (a parameter is 2,000,000)"
-    assert all(p.data is a for p, a in zip(params, arrays))
-    assert buffers == {id(v.data) for s in opt.state.values() for v in s.values()
+    assert all(np.asarray(p) is a for p, a in zip(params, arrays))
+    assert buffers == {id(np.asarray(v)) for s in opt.state.values() for v in s.values()
                        if hasattr(v, "data")}
-    assert not np.array_equal(params[0].data, np.ones((500, 500)))
+    assert not np.array_equal(np.asarray(params[0]), np.ones((500, 500)))
 
 
 def test_params_without_grad_are_skipped():
@@ -309,7 +310,7 @@ def test_params_without_grad_are_skipped():
     opt = Adam([p, q], lr=0.1)
     p.grad = tg.Tensor(np.ones(3))
     opt.step()
-    np.testing.assert_array_equal(q.data, np.ones(3))
+    np.testing.assert_array_equal(np.asarray(q), np.ones(3))
     assert q not in opt.state and opt.state[p]["step"] == 1
 
 
@@ -319,8 +320,9 @@ def test_step_is_atomic():
     opt = Adam([p, q], lr=0.1, amsgrad=True)
     p.grad, q.grad = tg.Tensor(np.ones((2, 2))), tg.Tensor(np.ones(3))
     opt.step()
-    before = (p.data.copy(), q.data.copy(),
-              {k: (v.data.copy() if hasattr(v, "data") else v) for k, v in opt.state[p].items()})
+    before = (p.detach().numpy().copy(), q.detach().numpy().copy(),
+              {k: (v.detach().numpy().copy() if hasattr(v, "data") else v) for k,
+               v in opt.state[p].items()})
     p.grad = tg.Tensor(np.full((2, 2), 3.0))
     with pytest.raises(RuntimeError, match=r"grad: the gradient has shape \(3, 1\)"):
         q.grad = tg.Tensor(np.ones((3, 1)))  # refused at once, as in PyTorch
@@ -331,10 +333,10 @@ def test_step_is_atomic():
     q.grad = tg.Tensor(np.ones(3, dtype=np.int64))
     with pytest.raises(TypeError, match="floating-point"):
         opt.step()
-    np.testing.assert_array_equal(p.data, before[0])
-    np.testing.assert_array_equal(q.data, before[1])
+    np.testing.assert_array_equal(np.asarray(p), before[0])
+    np.testing.assert_array_equal(np.asarray(q), before[1])
     for k, v in opt.state[p].items():
-        np.testing.assert_array_equal(v.data if hasattr(v, "data") else v, before[2][k])
+        np.testing.assert_array_equal(np.asarray(v) if hasattr(v, "data") else v, before[2][k])
     # A parameter that never stepped gets no state from a failed step either.
     r = tg.Tensor(np.ones(2), requires_grad=True)
     opt.add_param_group({"params": [r]})
@@ -359,7 +361,7 @@ def test_training_loop_with_autograd():
         opt.step()
         losses.append(loss.item())
     assert losses[-1] < 1e-12 * losses[0]
-    np.testing.assert_allclose(b.data, [0.3], atol=1e-6)
+    np.testing.assert_allclose(np.asarray(b), [0.3], atol=1e-6)
 
 
 def test_a_graph_built_before_the_step_is_stale_after_it():
@@ -384,16 +386,16 @@ def test_closure_runs_with_grad_enabled_and_its_loss_is_returned():
     with tg.no_grad():
         loss = opt.step(closure)
     assert loss.item() == 4.0
-    np.testing.assert_array_equal(w.data, [1.0])  # 2 - 0.25 * 4
+    np.testing.assert_array_equal(np.asarray(w), [1.0])  # 2 - 0.25 * 4
 
 
 def test_zero_grad():
     w = tg.Tensor(np.ones(3), requires_grad=True)
     opt = SGD([w], lr=0.1)
     w.grad = tg.Tensor(np.ones(3))
-    grad_array = w.grad.data
+    grad_array = np.asarray(w.grad)
     opt.zero_grad(set_to_none=False)
-    assert w.grad.data is grad_array and not grad_array.any()
+    assert np.asarray(w.grad) is grad_array and not grad_array.any()
     opt.zero_grad()
     assert w.grad is None
     opt.zero_grad()  # no gradient: nothing to do
@@ -405,7 +407,7 @@ def test_changing_group_lr_takes_effect():
     opt.param_groups[0]["lr"] = 0.5
     w.grad = tg.Tensor(np.ones(2))
     opt.step()
-    np.testing.assert_array_equal(w.data, [-0.5, -0.5])
+    np.testing.assert_array_equal(np.asarray(w), [-0.5, -0.5])
 
 
 @pytest.mark.parametrize("momentum", [0.0, 0.5])
@@ -416,13 +418,13 @@ def test_replacing_param_data_between_steps(momentum):
     opt = SGD([w], lr=0.5, momentum=momentum)
     w.grad = tg.Tensor(np.ones(3))
     opt.step()
-    np.testing.assert_array_equal(w.data, [0.5, 0.5, 0.5])
+    np.testing.assert_array_equal(np.asarray(w), [0.5, 0.5, 0.5])
     opt.state.clear()
     w.data = np.full(3, 2.0, np.float32)
     w.grad = tg.Tensor(np.full(3, 0.25, np.float32))
     opt.step()
     assert w.dtype == np.float32
-    np.testing.assert_array_equal(w.data, np.float32(2) - np.float32(0.5) * np.float32(0.25))
+    np.testing.assert_array_equal(np.asarray(w), np.float32(2) - np.float32(0.5) * np.float32(0.25))
     frozen = np.ones(3, np.float32)
     frozen.flags.writeable = False
     w.data = frozen

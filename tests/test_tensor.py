@@ -53,20 +53,20 @@ def test_detach_shares_memory_and_leaves_the_graph():
     d = (x * 1).detach()
     assert not d.requires_grad and d.grad_fn is None
     x_view = x.detach()
-    assert np.shares_memory(x_view.data, x.data)
+    assert np.shares_memory(np.asarray(x_view), np.asarray(x))
 
 
 def test_numpy_requires_detach_when_tracking_grad():
     x = f64([1.0, 2.0])
     with pytest.raises(RuntimeError, match=r"detach\(\)\.numpy\(\)"):
         x.numpy()
-    assert np.shares_memory(x.detach().numpy(), x.data)
+    assert np.shares_memory(x.detach().numpy(), np.asarray(x))
 
 
 def test_data_setter_replaces_values_and_keeps_the_dtype_rule():
     x = f64([1.0, 2.0])
     x.data = np.array([3.0, 4.0])
-    np.testing.assert_array_equal(x.data, [3.0, 4.0])
+    np.testing.assert_array_equal(np.asarray(x), [3.0, 4.0])
     with pytest.raises(TypeError, match="int64"):
         x.data = np.array([1, 2])
     with pytest.raises(TypeError, match="NumPy array or a Tensor"):
@@ -80,9 +80,9 @@ def test_clone_and_casts_are_differentiable():
     assert y.dtype == np.float64 and y.requires_grad
     (y * y).sum().backward()
     assert x.grad.dtype == np.float32
-    np.testing.assert_array_equal(x.grad.data, [2.0, 4.0])
+    np.testing.assert_array_equal(np.asarray(x.grad), [2.0, 4.0])
     c = x.clone()
-    assert c.grad_fn is not None and not np.shares_memory(c.data, x.data)
+    assert c.grad_fn is not None and not np.shares_memory(np.asarray(c), np.asarray(x))
     assert x.long().dtype == np.int64 and not x.long().requires_grad
     assert tg.tensor(np.ones(2)).float().dtype == np.float32
 
@@ -179,7 +179,7 @@ def test_cat_casts_through_the_graph():
     assert y.dtype == np.float64
     (y * y).sum().backward()
     assert x.grad.dtype == np.float32
-    np.testing.assert_array_equal(x.grad.data, [2.0, 4.0])
+    np.testing.assert_array_equal(np.asarray(x.grad), [2.0, 4.0])
 
 
 def test_true_division_of_integers_gives_the_default_float_dtype():
@@ -283,17 +283,17 @@ def test_creation_dtypes():
     tg.manual_seed(3)
     a = tg.randn(2, 2)
     tg.manual_seed(3)
-    np.testing.assert_array_equal(a.data, tg.randn(2, 2).data)
+    np.testing.assert_array_equal(np.asarray(a), np.asarray(tg.randn(2, 2)))
 
 
 # ---- NumPy interop ------------------------------------------------------------------------
 
 def test_np_asarray_and_assert_allclose_work_on_tensors():
     x = f64([1.0, 2.0])
-    assert np.asarray(x) is x.data
+    assert np.asarray(x) is np.asarray(x)
     assert np.asarray(x, dtype=np.float32).dtype == np.float32
     copy = np.array(x)
-    assert not np.shares_memory(copy, x.data)
+    assert not np.shares_memory(copy, np.asarray(x))
     (x * x).sum().backward()
     np.testing.assert_allclose(x.grad, np.array([2.0, 4.0]))
     np.testing.assert_array_equal(x.grad, x * 2)
@@ -318,9 +318,9 @@ def test_reflected_ops_with_arrays_and_scalars(name, fn, grad, a):
     x = f64([[0.5, 1.5], [2.0, 3.0]])
     y = fn(x, a)
     assert isinstance(y, tg.Tensor) and y.requires_grad
-    np.testing.assert_allclose(y.data, fn(x.data, a), rtol=1e-15)
+    np.testing.assert_allclose(np.asarray(y), fn(np.asarray(x), a), rtol=1e-15)
     y.sum().backward()
-    np.testing.assert_allclose(x.grad.data, grad(x.data, np.asarray(a)), rtol=1e-14)
+    np.testing.assert_allclose(np.asarray(x.grad), grad(np.asarray(x), np.asarray(a)), rtol=1e-14)
 
 
 def test_numpy_functions_on_tensors_build_graph_nodes():
@@ -328,7 +328,7 @@ def test_numpy_functions_on_tensors_build_graph_nodes():
     y = np.sum(np.exp(x) * np.sqrt(x), axis=0)
     assert isinstance(y, tg.Tensor) and y.requires_grad
     assert gradcheck(lambda t: np.mean(np.maximum(np.tanh(t), 0.9) ** 2, axis=1), x)
-    z = np.where(x.data > 1, x, 0.0)
+    z = np.where(np.asarray(x) > 1, x, 0.0)
     assert isinstance(z, tg.Tensor) and z.requires_grad
 
 
@@ -398,7 +398,7 @@ def test_var_std_correction_forms():
     np.testing.assert_allclose(x.var().item(), np.var(X, ddof=1), rtol=1e-14)
     np.testing.assert_allclose(x.var(unbiased=False).item(), np.var(X), rtol=1e-14)
     np.testing.assert_allclose(x.var(correction=0).item(), np.var(X), rtol=1e-14)
-    np.testing.assert_allclose(x.std(1, correction=2).data, np.std(X, 1, ddof=2), rtol=1e-14)
+    np.testing.assert_allclose(np.asarray(x.std(1, correction=2)), np.std(X, 1, ddof=2), rtol=1e-14)
 
 
 def test_max_min_forms():
@@ -406,13 +406,13 @@ def test_max_min_forms():
     assert x.max().item() == X.max() and x.min().item() == X.min()
     result = x.max(1)
     assert result.values.shape == (2, 4) and result.indices.dtype == np.int64
-    np.testing.assert_array_equal(result.indices.data, X.argmax(1))
+    np.testing.assert_array_equal(np.asarray(result.indices), X.argmax(1))
     values, indices = x.min(-1, keepdim=True)
     assert values.shape == indices.shape == (2, 3, 1)
     other = tg.tensor(np.zeros((3, 4)))
-    np.testing.assert_array_equal(x.max(other).data, np.maximum(X, 0))
-    np.testing.assert_array_equal(x.argmax(2).data, X.argmax(2))
-    np.testing.assert_array_equal(x.argmin(-1, keepdim=True).data, X.argmin(-1)[..., None])
+    np.testing.assert_array_equal(np.asarray(x.max(other)), np.maximum(X, 0))
+    np.testing.assert_array_equal(np.asarray(x.argmax(2)), X.argmax(2))
+    np.testing.assert_array_equal(np.asarray(x.argmin(-1, keepdim=True)), X.argmin(-1)[..., None])
     assert x.argmax().item() == X.argmax() and not x.argmax().requires_grad
 
 
@@ -448,20 +448,20 @@ def test_bad_dims_raise_clear_errors(call, error, message):
 def index_grad(index, shape=(3, 4)):
     x = tg.tensor(np.arange(12.0).reshape(shape), requires_grad=True)
     y = x[index]
-    plain = tuple(i.data if isinstance(i, tg.Tensor) else i for i in
+    plain = tuple(np.asarray(i) if isinstance(i, tg.Tensor) else i for i in
                   (index if isinstance(index, tuple) else (index,)))
-    np.testing.assert_array_equal(y.data, x.data[plain])
+    np.testing.assert_array_equal(np.asarray(y), np.asarray(x)[plain])
     y.backward(np.ones(y.shape))
-    return x.grad.data
+    return np.asarray(x.grad)
 
 
 def test_basic_indexing_forms():
     x = tg.tensor(np.arange(24.0).reshape(2, 3, 4))
-    a = x.data
+    a = np.asarray(x)
     for index in [0, -1, (1, 2), (slice(None), 1), (Ellipsis, 2), (None, 0),
                   (0, None, slice(1, None)), (slice(None, None, -1), Ellipsis, slice(0, 4, 3)),
                   (Ellipsis, None)]:
-        np.testing.assert_array_equal(x[index].data, a[index])
+        np.testing.assert_array_equal(np.asarray(x[index]), a[index])
     assert x[1, 2, 3].shape == () and x[1, 2, 3].item() == 23
 
 
@@ -514,7 +514,7 @@ def test_setitem_under_no_grad_and_version_check():
         w[0] = 5.0
     with tg.no_grad():
         w[0] = 5.0
-    assert w.data[0] == 5.0
+    assert np.asarray(w)[0] == 5.0
     with pytest.raises(RuntimeError, match="MulBackward.*in-place"):
         y.backward()
 
@@ -531,10 +531,10 @@ B = np.ones((4,))
         ("add", lambda a, b: a + b), ("sub", lambda a, b: a - b), ("mul", lambda a, b: a * b),
         ("div", lambda a, b: a / b), ("pow", lambda a, b: a**b),
         ("maximum", lambda a, b: a.maximum(b)), ("minimum", lambda a, b: tg.minimum(a, b)),
-        ("add", lambda a, b: b.data + a), ("sub", lambda a, b: a.data - b),
-        ("where", lambda a, b: tg.where(a.data > 0, a, b)),
+        ("add", lambda a, b: np.asarray(b) + a), ("sub", lambda a, b: np.asarray(a) - b),
+        ("where", lambda a, b: tg.where(np.asarray(a) > 0, a, b)),
         ("clamp", lambda a, b: a.clamp(b)),
-        ("equal", lambda a, b: a == b), ("greater", lambda a, b: a > b.data),
+        ("equal", lambda a, b: a == b), ("greater", lambda a, b: a > np.asarray(b)),
     ],
 )
 def test_incompatible_shapes_name_the_op_and_both_shapes(op, call):

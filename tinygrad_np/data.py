@@ -20,7 +20,7 @@ __all__ = ["DataLoader", "one_hot", "train_test_split"]
 
 
 def _as_array(x: Any) -> np.ndarray:
-    return x.detach().data if isinstance(x, Tensor) else np.asarray(x)
+    return x._data if isinstance(x, Tensor) else np.asarray(x)
 
 
 def _same_length(who: str, arrays: list[np.ndarray]) -> int:

@@ -318,7 +318,7 @@ def root_gradient(t: Any, gradient: Any, who: str) -> Any:
         if t._data.size != 1:
             raise RuntimeError(
                 f"{who}: grad can be implicitly created only for scalar outputs, but the "
-                f"output has shape {t.data.shape}; pass gradient= (an array of that shape), "
+                f"output has shape {t._data.shape}; pass gradient= (an array of that shape), "
                 "or reduce it first, e.g. y.sum().backward()."
             )
         ones = np.empty(t._data.shape, t._data.dtype)  # (np.ones is Python: twice the cost)
@@ -326,10 +326,10 @@ def root_gradient(t: Any, gradient: Any, who: str) -> Any:
         return ones
     graphed = isinstance(gradient, tensor) and gradient.requires_grad
     g = gradient if graphed else np.asarray(
-        gradient.data if isinstance(gradient, tensor) else gradient, dtype=t.data.dtype)
-    if g.shape != t.data.shape:
+        gradient._data if isinstance(gradient, tensor) else gradient, dtype=t._data.dtype)
+    if g.shape != t._data.shape:
         raise RuntimeError(
-            f"{who}: gradient has shape {g.shape} but the output has shape {t.data.shape}; "
+            f"{who}: gradient has shape {g.shape} but the output has shape {t._data.shape}; "
             "they must match."
         )
     return g

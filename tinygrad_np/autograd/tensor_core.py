@@ -73,8 +73,12 @@ class Tensor:
 
     # ---- attributes -----------------------------------------------------------------------
     @property
-    def data(self) -> np.ndarray:
-        return self._data
+    def data(self) -> Tensor:
+        """The values outside the graph: a Tensor sharing this one's memory, as PyTorch's
+        `.data` (p.data.add_(...), p.data.copy_(...)); its in-place changes are not tracked
+        (its own version counter), so they are for code that knows no backward needs the old
+        values, such as optimizers. `np.asarray(t.data)` or `t.numpy()` give the array."""
+        return Tensor._wrap(self._data, None, False, [0])
 
     @data.setter
     def data(self, value: Any) -> None:
@@ -196,6 +200,12 @@ class Tensor:
                 "use .any() or .all()."
             )
         return bool(self._data.item())
+
+    def __format__(self, spec: str) -> str:
+        """f"{loss:.4f}" formats a 0-d tensor's value, as in PyTorch."""
+        if self._data.ndim == 0:
+            return format(self._data.item(), spec)
+        return object.__format__(self, spec)
 
     def detach(self) -> Tensor:
         """The same data (shared memory) outside the graph."""

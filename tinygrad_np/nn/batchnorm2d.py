@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..tensor import Tensor
+from ..autograd.tensor_core import Tensor
 from .normalization import BatchNorm1d
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from ..dtypes import get_default_dtype
-from ..tensor import Tensor
+from ..autograd.tensor_core import Tensor
 from . import functional as F
 from . import init
 from .functional_conv import IntOrTuple, ntuple

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..autograd import no_grad
 from ..dtypes import get_default_dtype
-from ..tensor import Tensor
+from ..autograd.tensor_core import Tensor
 from . import functional as F
 from . import init
 from .module import Module, Parameter

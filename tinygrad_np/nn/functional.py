@@ -73,7 +73,7 @@ def log_softmax(input: Any, dim: int | None = None, dtype: Any = None) -> Tensor
 def leaky_relu(input: Any, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """x where x > 0, else negative_slope * x (the slope also at 0, like PyTorch)."""
     x = as_input(input, "leaky_relu")
-    return where(x.data > 0, x, x * negative_slope)
+    return where(x._data > 0, x, x * negative_slope)
 
 
 def gelu(input: Any, approximate: str = "none") -> Tensor:
@@ -180,17 +180,17 @@ def batch_norm(input: Any, running_mean: Tensor | None, running_var: Tensor | No
         out, mean, var = _normalize(x, dims, eps)
         with no_grad():
             if running_mean is not None:
-                running_mean.copy_((1 - momentum) * running_mean.data
-                                   + momentum * mean.data.reshape(channels))
+                running_mean.copy_((1 - momentum) * running_mean._data
+                                   + momentum * mean._data.reshape(channels))
             if running_var is not None:
-                unbiased = var.data.reshape(channels) * (count / (count - 1))
-                running_var.copy_((1 - momentum) * running_var.data + momentum * unbiased)
+                unbiased = var._data.reshape(channels) * (count / (count - 1))
+                running_var.copy_((1 - momentum) * running_var._data + momentum * unbiased)
     else:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: running_mean and running_var are needed when "
                              "training=False.")
-        mean = running_mean.data.reshape(shape)
-        var = running_var.data.reshape(shape)
+        mean = running_mean._data.reshape(shape)
+        var = running_var._data.reshape(shape)
         out = (x - mean) / np.sqrt(var + eps)
     return _affine(out, weight, bias, shape)
 

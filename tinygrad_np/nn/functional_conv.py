@@ -1,5 +1,5 @@
 """`F.conv1d`, `F.conv2d`, `F.conv_transpose1d/2d`, `F.unfold`, `F.fold`: argument checks and
-the geometry of the windows; the arithmetic is in `functions.conv` (im2col + one matmul).
+the geometry of the windows; the arithmetic is in `primitives.conv` (im2col + one matmul).
 
 Shapes, layouts and defaults are PyTorch's: input (N, C, *size) or unbatched (C, *size),
 weight (out, in / groups, *kernel) for a convolution and (in, out / groups, *kernel) for a
@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from ..functions.conv import Conv, ConvTranspose, Fold, Geometry, Unfold
-from ..tensor import Tensor
-from .loss_functions import as_input
+from ..primitives.conv import Conv, ConvTranspose, Fold, Geometry, Unfold
+from ..autograd.tensor_core import Tensor
+from ..ops.args import as_input
 
 IntOrTuple = int | Sequence[int]
 

@@ -8,10 +8,11 @@ from typing import Any
 
 import numpy as np
 
-from ..functions.shape import IndexAddZeros
+from ..primitives.shape import IndexAddZeros
 from ..random import default_generator
-from ..tensor import Tensor, where
-from .loss_functions import as_input
+from ..autograd.tensor_core import Tensor
+from ..ops.math import where
+from ..ops.args import as_input
 
 _PAD_MODES = ("constant", "reflect", "replicate", "circular")
 
@@ -84,7 +85,7 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None,
     if max_norm is not None or scale_grad_by_freq or sparse:
         raise NotImplementedError("embedding: max_norm, scale_grad_by_freq and sparse are not "
                                   "supported; leave them at their defaults.")
-    idx = input.data if isinstance(input, Tensor) else np.asarray(input)
+    idx = input._data if isinstance(input, Tensor) else np.asarray(input)
     if idx.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be integers, got dtype {idx.dtype} "
                         f"(shape {idx.shape}); convert them with .long().")

@@ -1,7 +1,7 @@
 """`F.max_pool1d/2d`, `F.avg_pool1d/2d`, `F.adaptive_avg_pool1d/2d`, with PyTorch's output
 sizes (ceil_mode included) and argument checks.
 
-Max pooling is a primitive over windowed views (`functions.pooling`); average pooling is a
+Max pooling is a primitive over windowed views (`primitives.pooling`); average pooling is a
 convolution of each channel with a constant kernel of ones, divided by each window's count, so
 its gradients of any order come from the convolution's; adaptive average pooling is a product
 with a constant averaging matrix per spatial dim.
@@ -14,11 +14,11 @@ from typing import Any
 
 import numpy as np
 
-from ..functions.conv import Conv, Geometry
-from ..functions.pooling import MaxPool, max_and_positions
-from ..tensor import Tensor
+from ..primitives.conv import Conv, Geometry
+from ..primitives.pooling import MaxPool, max_and_positions
+from ..autograd.tensor_core import Tensor
 from .functional_conv import IntOrTuple, batched, check_fits, ntuple
-from .loss_functions import as_input
+from ..ops.args import as_input
 
 
 def _out_size(n: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
@@ -70,7 +70,7 @@ def _max_pool(input: Any, kernel_size: Any, stride: Any, padding: Any, dilation:
         return out.squeeze(0) if unbatched else out
     # The recorded node kept the positions; an unrecorded op (no grad) has no node to ask.
     indices = Tensor(out.grad_fn.indices if out.grad_fn is not None
-                     else max_and_positions(x.data, geo)[1])
+                     else max_and_positions(x._data, geo)[1])
     return (out.squeeze(0), indices.squeeze(0)) if unbatched else (out, indices)
 
 

@@ -83,7 +83,7 @@ def _class_weight(op: str, weight: Any, classes: int, dtype: np.dtype,
     if weight is None:
         return None
     records = isinstance(weight, Tensor) and weight.requires_grad and is_grad_enabled()
-    w = _constant(weight if records or not isinstance(weight, Tensor) else weight.data, dtype)
+    w = _constant(weight if records or not isinstance(weight, Tensor) else weight._data, dtype)
     if w.shape != (classes,):
         raise ValueError(f"{op}: weight must have shape ({classes},), one per class; got "
                          f"{w.shape}.")
@@ -109,7 +109,7 @@ def _class_index_weights(op: str, input: Tensor, target: Any, weight: np.ndarray
     shape, classes = input.shape, input.shape[dim]
     expected = shape[:dim] + shape[dim + 1:]
     target = as_input(target, op, floating=False)
-    y = target.data
+    y = target._data
     # Only cross_entropy also takes class probabilities (nll_loss needs indices).
     probs = f" class-probability targets need the input's shape {shape}." \
         if op == "cross_entropy" else ""
@@ -250,7 +250,7 @@ def binary_cross_entropy(input: Any, target: Any, weight: Any = None,
     check_reduction(op, reduction)
     input = as_input(input, op)
     target = _float_target(op, input, target)
-    p = input.data
+    p = input._data
     if np.isnan(p).any():
         raise ValueError(
             f"{op}: input (shape {input.shape}) holds NaN, which is not a probability; find "

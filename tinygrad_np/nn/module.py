@@ -33,7 +33,7 @@ class Parameter(Tensor):
         if data is None:
             array = np.empty(0, dtype=get_default_dtype())
         elif isinstance(data, Tensor):
-            array = data.data
+            array = data._data
         else:
             array = to_array(data)
         self._set_fields(array, None, False, data._version if isinstance(data, Tensor) else [0])
@@ -276,7 +276,7 @@ class Module:
             if set_to_none:
                 p.grad = None
             elif p.grad is not None:
-                p.grad = Tensor(np.zeros_like(p.data))
+                p.grad = Tensor(np.zeros_like(p._data))
 
     # ---- dtype conversion -------------------------------------------------------------
     def to(self, dtype: Any) -> Module:
@@ -291,9 +291,9 @@ class Module:
             for registry in (module._parameters, module._buffers):
                 for value in registry.values():
                     if value is not None and value.dtype.kind == "f":
-                        value.data = value.data.astype(dtype)
+                        value.data = value._data.astype(dtype)
                         if value.grad is not None:
-                            value.grad = Tensor(value.grad.data.astype(dtype))
+                            value.grad = Tensor(value.grad._data.astype(dtype))
         return self
 
     def float(self) -> Module:
@@ -350,7 +350,7 @@ class Module:
             if key not in state_dict:
                 continue
             value = state_dict[key]
-            array = value.data if isinstance(value, Tensor) else np.asarray(value)
+            array = value._data if isinstance(value, Tensor) else np.asarray(value)
             if array.shape != target.shape:
                 errors.append(
                     f"size mismatch for {key}: copying a param with shape {array.shape} from "
@@ -388,7 +388,7 @@ class Module:
         extra_lines = extra.split("\n") if extra else []
         child_lines = [f"({name}): " + repr(child).replace("\n", "\n  ")
                        for name, child in self._modules.items()]
-        count = sum(p.data.size for p in self.parameters())
+        count = sum(p._data.size for p in self.parameters())
         note = f"  # {count:,} param{'s' if count != 1 else ''}" if count else ""
         if len(extra_lines) == 1 and not child_lines:
             return f"{type(self).__name__}({extra}){note}"

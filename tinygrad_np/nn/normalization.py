@@ -72,7 +72,7 @@ class BatchNorm1d(Module):
         momentum = 0.0 if self.momentum is None else self.momentum
         counting = self.training and self.track_running_stats
         if counting and self.momentum is None:  # cumulative moving average
-            momentum = 1.0 / (float(self.num_batches_tracked.data) + 1)
+            momentum = 1.0 / (float(self.num_batches_tracked._data) + 1)
         # Without running statistics, eval also normalises with the batch's statistics.
         use_batch_stats = self.training or self.running_mean is None
         track = not self.training or self.track_running_stats

@@ -17,7 +17,7 @@ def one_hot(labels: Any, num_classes: int = -1, dtype: Any = np.int64) -> Any:
     array in gives an array out.
     """
     is_tensor = isinstance(labels, Tensor)
-    y = labels.detach().data if is_tensor else np.asarray(labels)
+    y = labels._data if is_tensor else np.asarray(labels)
     if y.dtype.kind not in "iub":
         raise TypeError(
             f"one_hot: class labels must be integers, got dtype {y.dtype}; convert them with "

@@ -217,3 +217,30 @@ def predicate(ufunc: np.ufunc) -> Any:
 
     test.__name__ = test.__qualname__ = ufunc.__name__
     return test
+
+
+def bitwise(ufunc: np.ufunc) -> Any:
+    """&, |, ^ on bool and integer tensors (logical for bools): outside the graph."""
+
+    def op(x: Tensor, other: Any) -> Tensor:
+        other_data = np.asarray(array_of(other))
+        for data in (x._data, other_data):
+            if data.dtype.kind not in "biu":
+                raise TypeError(f"{ufunc.__name__}: needs bool or integer tensors, got dtype "
+                                f"{data.dtype}; compare first (x > 0) or convert (.long()).")
+        return untracked(np.asarray(ufunc(x._data, other_data)))
+
+    def reflected(x: Tensor, other: Any) -> Tensor:
+        return op(Tensor(other), x) if not isinstance(other, Tensor) else op(other, x)
+
+    op.__name__ = op.__qualname__ = ufunc.__name__
+    op.reflected = reflected  # type: ignore[attr-defined]
+    return op
+
+
+def bitwise_not(x: Tensor) -> Tensor:
+    """~x: logical not for bools, two's complement for integers."""
+    if x._data.dtype.kind not in "biu":
+        raise TypeError(f"bitwise_not: needs a bool or integer tensor, got dtype "
+                        f"{x._data.dtype}; use logical_not, or compare first.")
+    return untracked(np.invert(x._data))

@@ -113,9 +113,20 @@ def _extremum_along(x: Tensor, dim: Any, keepdim: bool, largest: bool) -> tuple[
     return values, untracked(idx)
 
 
-def max(x: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
+def _alias(dim: Any, axis: Any, keepdim: bool, keepdims: bool | None, op: str) -> tuple:
+    """PyTorch's NumPy-style aliases: axis for dim, keepdims for keepdim."""
+    if axis is not None:
+        if dim is not None:
+            raise TypeError(f"{op}(): give dim or its alias axis, not both.")
+        dim = axis
+    return dim, keepdim if keepdims is None else keepdims
+
+
+def max(x: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
+        keepdims: bool | None = None) -> Any:
     """max() reduces all (ties share the gradient); max(dim) returns (values, indices)
     with the gradient going to the returned index; max(other) is maximum(other)."""
+    dim, keepdim = _alias(dim, axis, keepdim, keepdims, "max")
     if dim is None:
         return x.amax()
     if isinstance(dim, (Tensor, np.ndarray)):
@@ -123,7 +134,9 @@ def max(x: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
     return max_result(*_extremum_along(x, dim, keepdim, largest=True))
 
 
-def min(x: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
+def min(x: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
+        keepdims: bool | None = None) -> Any:
+    dim, keepdim = _alias(dim, axis, keepdim, keepdims, "min")
     if dim is None:
         return x.amin()
     if isinstance(dim, (Tensor, np.ndarray)):
@@ -131,12 +144,16 @@ def min(x: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
     return min_result(*_extremum_along(x, dim, keepdim, largest=False))
 
 
-def argmax(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+def argmax(x: Tensor, dim: int | None = None, keepdim: bool = False, *, axis: Any = None,
+           keepdims: bool | None = None) -> Tensor:
     """Index of the (first) largest element: of the flattened tensor when dim is None."""
+    dim, keepdim = _alias(dim, axis, keepdim, keepdims, "argmax")
     return _arg_extremum(x, np.argmax, dim, keepdim, "argmax")
 
 
-def argmin(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+def argmin(x: Tensor, dim: int | None = None, keepdim: bool = False, *, axis: Any = None,
+           keepdims: bool | None = None) -> Tensor:
+    dim, keepdim = _alias(dim, axis, keepdim, keepdims, "argmin")
     return _arg_extremum(x, np.argmin, dim, keepdim, "argmin")
 
 

@@ -78,6 +78,11 @@ OPS: list[Op] = [
     Op("le", math.compare(np.less_equal), dunder="le", differentiable=False),
     Op("gt", math.compare(np.greater), dunder="gt", differentiable=False),
     Op("ge", math.compare(np.greater_equal), dunder="ge", differentiable=False),
+    *(Op(name, op, differentiable=False, dunder=dunder, reflected=op.reflected)
+      for name, dunder, op in (("bitwise_and", "and", math.bitwise(np.bitwise_and)),
+                               ("bitwise_or", "or", math.bitwise(np.bitwise_or)),
+                               ("bitwise_xor", "xor", math.bitwise(np.bitwise_xor)))),
+    Op("bitwise_not", math.bitwise_not, differentiable=False, dunder="invert"),
     Op("isnan", math.predicate(np.isnan), differentiable=False),
     Op("isinf", math.predicate(np.isinf), differentiable=False),
     Op("isfinite", math.predicate(np.isfinite), differentiable=False),

@@ -162,7 +162,7 @@ class GradReport:
 # ---- the check ------------------------------------------------------------------------------
 
 def _fresh_leaf(name: str, value: Any) -> Tensor:
-    data = value.data if isinstance(value, Tensor) else np.asarray(value)
+    data = value._data if isinstance(value, Tensor) else np.asarray(value)
     if data.dtype.kind != "f":
         raise TypeError(
             f"compare_grads(): parameter {name!r} has dtype {data.dtype}; only floating-point "
@@ -235,7 +235,7 @@ def _scalar_loss(loss: Any, forward: Callable[..., Any], inputs: tuple[Any, ...]
             f"compare_grads(): the loss is a {type(value).__name__}, not a Tensor; compute it "
             "with tinygrad_np operations on the parameters so that autodiff can follow it."
         )
-    if value.data.size != 1:
+    if value._data.size != 1:
         raise ValueError(
             f"compare_grads(): the loss must be a scalar, but it has shape {value.shape}; "
             "reduce it (e.g. .mean() or .sum()) the way your hand-written backprop assumes."
@@ -360,7 +360,7 @@ def compare_grads(
     rows, auto_arrays, manual_arrays = [], {}, {}
     tolerances = []
     for name, leaf, g, mine in zip(names, leaves, grads, given):
-        auto = np.zeros(leaf.shape, leaf.dtype) if g is None else np.asarray(g.data)
+        auto = np.zeros(leaf.shape, leaf.dtype) if g is None else np.asarray(g._data)
         r_default, a_default = default_tolerances(auto.dtype)
         r = r_default if rtol is None else rtol
         a = a_default if atol is None else atol

@@ -24,7 +24,7 @@ def _as_float64_inputs(inputs: Any) -> tuple[Any, ...]:
         if isinstance(x, Tensor) and x.dtype.kind == "f":
             # C order: the numerical Jacobian perturbs elements through a flat view.
             # (np.ascontiguousarray would turn a 0-d array into shape (1,).)
-            data = np.array(x.data, dtype=np.float64, order="C")
+            data = np.array(x._data, dtype=np.float64, order="C")
             out.append(Tensor(data, requires_grad=x.requires_grad))
         else:
             out.append(x)
@@ -46,17 +46,17 @@ def _numerical_jacobians(fn: Callable[..., Any], inputs: Sequence[Any], wrt: lis
     time, perturbing each input element by +-eps."""
     # Grad mode stays on: fn may itself differentiate (gradgradcheck's fn does).
     jacobians = []
-    sizes = [o.data.size for o in _outputs(fn, inputs)]
+    sizes = [o._data.size for o in _outputs(fn, inputs)]
     for i in wrt:
-        x = inputs[i].data
+        x = inputs[i]._data
         columns = [np.zeros((n, x.size)) for n in sizes]
         flat = x.reshape(-1)  # a view: perturbing it perturbs the input in place
         for j in range(x.size):
             orig = flat[j]
             flat[j] = orig + eps
-            plus = [o.data.astype(np.float64).ravel() for o in _outputs(fn, inputs)]
+            plus = [o._data.astype(np.float64).ravel() for o in _outputs(fn, inputs)]
             flat[j] = orig - eps
-            minus = [o.data.astype(np.float64).ravel() for o in _outputs(fn, inputs)]
+            minus = [o._data.astype(np.float64).ravel() for o in _outputs(fn, inputs)]
             flat[j] = orig
             for k in range(len(sizes)):
                 columns[k][:, j] = (plus[k] - minus[k]) / (2 * eps)
@@ -67,18 +67,18 @@ def _numerical_jacobians(fn: Callable[..., Any], inputs: Sequence[Any], wrt: lis
 def _analytic_jacobians(outputs: list[Tensor], inputs: Sequence[Any],
                         wrt: list[int]) -> list[list[np.ndarray]]:
     """J[i][k] by reverse mode: one backward per output element, with a one-hot gradient."""
-    jac = [[np.zeros((o.data.size, inputs[i].data.size)) for o in outputs] for i in wrt]
+    jac = [[np.zeros((o._data.size, inputs[i]._data.size)) for o in outputs] for i in wrt]
     for k, out in enumerate(outputs):
         if not out.requires_grad:
             continue
-        for row in range(out.data.size):
-            onehot = np.zeros(out.data.size, dtype=out.dtype)
+        for row in range(out._data.size):
+            onehot = np.zeros(out._data.size, dtype=out.dtype)
             onehot[row] = 1
             grads = grad(out, [inputs[i] for i in wrt], onehot.reshape(out.shape),
                          retain_graph=True, allow_unused=True)
             for n, g in enumerate(grads):
                 if g is not None:
-                    jac[n][k][row] = np.asarray(g.data, dtype=np.float64).ravel()
+                    jac[n][k][row] = np.asarray(g._data, dtype=np.float64).ravel()
     return jac
 
 

@@ -353,7 +353,7 @@ def _collapsed_nodes(nodes: Sequence[Any], ids: dict[int, str], groups: dict[int
             info[key][0] += 1
             info[key][2] = n
         else:
-            info[key][1] += int(n.data.size)
+            info[key][1] += int(n._data.size)
     body: list[str] = []
     for n in nodes:
         key = groups.get(id(n))

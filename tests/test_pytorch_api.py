@@ -1,0 +1,53 @@
+"""The API surface PyTorch programs use beyond the ops (issue 18): `.data` as a Tensor
+sharing storage, aliases, formatting; each checked against what PyTorch does."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tinygrad_np as tg
+
+
+def test_data_is_a_tensor_sharing_memory_for_the_pytorch_idioms():
+    p = tg.tensor(np.array([1.0, 2.0]), requires_grad=True)
+    assert isinstance(p.data, tg.Tensor) and not p.data.requires_grad
+    (p * 3).sum().backward()
+    p.data.add_(p.grad, alpha=-0.5)  # SGD written by hand, as in PyTorch tutorials
+    np.testing.assert_array_equal(np.asarray(p), [-0.5, 0.5])
+    p.data.copy_(tg.tensor([4.0, 5.0]))
+    p.grad.data.zero_()
+    assert p.tolist() == [4.0, 5.0] and p.grad.tolist() == [0.0, 0.0]
+    p.data.fill_(7.0)
+    assert p.tolist() == [7.0, 7.0] and p.requires_grad and p.is_leaf
+    p.data = np.array([1.0, 1.0])  # assigning still replaces the values
+    assert p.tolist() == [1.0, 1.0]
+    assert np.asarray(p.data).base is not None or np.shares_memory(np.asarray(p.data),
+                                                                    np.asarray(p))
+
+
+def test_data_changes_are_not_tracked_as_in_pytorch():
+    x = tg.tensor(np.array([1.0, 2.0]), requires_grad=True)
+    y = x * x  # saves x
+    x.data.mul_(10.0)  # through .data: the version check does not see it (as PyTorch)
+    y.sum().backward()
+    np.testing.assert_array_equal(np.asarray(x.grad), [20.0, 40.0])
+
+
+def test_format_and_axis_aliases():
+    loss = tg.tensor(0.123456)
+    assert f"{loss:.4f}" == "0.1235" and f"{tg.tensor([3])[0]:d}" == "3"
+    with pytest.raises(TypeError, match="unsupported format string"):
+        f"{tg.tensor([1.0, 2.0]):.2f}"
+    x = tg.tensor([[1.0, 5.0], [3.0, 2.0]])
+    assert x.max(axis=1).values.tolist() == [5.0, 3.0] and x.argmax(axis=0).tolist() == [1, 0]
+    assert x.min(dim=0, keepdims=True).values.shape == (1, 2)
+
+
+def test_bitwise_operators_on_bools_and_integers():
+    a, b = tg.tensor([True, False, True]), tg.tensor([True, True, False])
+    assert (a & b).tolist() == [True, False, False] and (a | b).tolist() == [True] * 3
+    assert (a ^ b).tolist() == [False, True, True] and (~a).tolist() == [False, True, False]
+    assert (tg.tensor([6, 3]) & 2).tolist() == [2, 2] and (1 | tg.tensor([2])).tolist() == [3]
+    with pytest.raises(TypeError, match="bitwise_and: needs bool or integer tensors"):
+        tg.tensor([1.0]) & a
