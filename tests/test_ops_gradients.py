@@ -487,6 +487,8 @@ ELEMENTWISE = [
     Op("square", tg.Tensor.square, np.square, unary()),
     Op("positive", lambda x: +x, np.positive, unary()),
     Op("clone", tg.Tensor.clone, np.copy, unary()),
+    Op("to_dtype_of", lambda x: x.to("cpu", np.float64) * x.to(tg.zeros(1, dtype=np.float64)),
+       lambda a: a.astype(np.float64) ** 2, unary()),
     Op("double", lambda x: x.double() * 2, lambda a: a.astype(np.float64) * 2, unary()),
     Op("sqrt", tg.Tensor.sqrt, np.sqrt, unary("positive")),
     Op("abs", tg.Tensor.abs, np.abs, unary()),

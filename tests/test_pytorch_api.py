@@ -51,3 +51,43 @@ def test_bitwise_operators_on_bools_and_integers():
     assert (tg.tensor([6, 3]) & 2).tolist() == [2, 2] and (1 | tg.tensor([2])).tolist() == [3]
     with pytest.raises(TypeError, match="bitwise_and: needs bool or integer tensors"):
         tg.tensor([1.0]) & a
+
+
+def test_devices_and_dtype_names_as_pytorch_scripts_use_them():
+    device = "cuda" if tg.cuda.is_available() else "cpu"  # the usual opening line
+    assert device == "cpu" and not tg.accelerator.is_available()
+    x = tg.zeros(2, 3, dtype=tg.float, device=device)
+    assert x.dtype == np.float32 and x.device == tg.device("cpu") and str(x.device) == "cpu"
+    assert x.to(device) is x and x.cpu() is x and x.to(tg.double).dtype == np.float64
+    assert x.to(tg.tensor([1])).dtype == np.int64 and x.to("cpu", tg.long).dtype == np.int64
+    assert (tg.long, tg.int, tg.bool, tg.half) == (np.int64, np.int32, np.bool_, np.float16)
+    with pytest.raises(RuntimeError, match="tinygrad_np runs on the CPU only"):
+        x.to("cuda")
+    with pytest.raises(RuntimeError, match="randn\\(\\): device 'mps'"):
+        tg.randn(2, device="mps")
+    tg.set_default_device("cpu")
+    assert tg.full_like(x, 2.5).tolist() == [[2.5] * 3] * 2 and tg.empty_like(x).shape == (2, 3)
+    assert tg.empty(4, dtype=tg.long).dtype == np.int64
+
+
+def test_creation_functions_refuse_what_pytorch_refuses():
+    with pytest.raises(ValueError, match="linspace\\(\\): steps must be a non-negative int"):
+        tg.linspace(0, 1, -1)
+    with pytest.raises(ValueError, match=r"randint\(\): the range \[5, 2\) is empty"):
+        tg.randint(5, 2, (3,))
+    assert tg.randint(10, (4,)).shape == (4,)  # randint(high, size)
+    with pytest.raises(OverflowError, match="beyond int64's range"):
+        tg.tensor(2 ** 63)
+    with pytest.raises(TypeError, match="randn\\(\\): samples need a floating dtype"):
+        tg.randn(5, dtype=np.int64)
+    with pytest.raises(TypeError, match="zeros\\(\\): dtype object is not numeric"):
+        tg.zeros(2, dtype=object)
+    with pytest.raises(TypeError, match="tensor\\(\\): dtype <U1 is not numeric"):
+        tg.tensor(["a"], dtype="U1")
+
+
+def test_whole_tensor_comparisons():
+    a, b = tg.tensor([1.0, 2.0]), tg.tensor([1.0, 2.0 + 1e-6])
+    assert a.allclose(b) is True and tg.allclose(a, b) and not a.equal(b)
+    assert a.equal(tg.tensor([1.0, 2.0])) and not a.equal(tg.tensor([1.0]))
+    assert tg.isclose(a, b).tolist() == [True, True]

@@ -9,8 +9,11 @@ import numpy as np
 float16 = np.float16
 float32 = np.float32
 float64 = np.float64
+int8 = np.int8
+int16 = np.int16
 int32 = np.int32
 int64 = np.int64
+uint8 = np.uint8
 bool_ = np.bool_
 
 _default = {"float": np.dtype(np.float32)}
@@ -31,12 +34,18 @@ def set_default_dtype(dtype: Any) -> None:
 def as_dtype(dtype: Any, who: str) -> np.dtype:
     """`np.dtype(dtype)`, with an error naming the call when NumPy does not know it."""
     try:
-        return np.dtype(dtype)
+        dt = np.dtype(dtype)
     except TypeError:
         raise TypeError(
             f"{who}: {dtype!r} is not a dtype; pass a NumPy dtype such as np.float32, "
             "np.float64, np.int64 or a name like 'float32'."
         ) from None
+    if dt.kind not in "biufc":
+        raise TypeError(
+            f"{who}: dtype {dt} is not numeric; tensors hold bools, integers, floats or "
+            "complex numbers (e.g. np.float32, np.int64)."
+        )
+    return dt
 
 
 def to_array(data: Any, dtype: Any = None, copy: bool = True) -> np.ndarray:
@@ -59,6 +68,11 @@ def to_array(data: Any, dtype: Any = None, copy: bool = True) -> np.ndarray:
     if arr.dtype == np.float64:
         return arr.astype(_default["float"], copy=False)
     if arr.dtype.kind in "iu":
+        if arr.dtype == np.uint64 and arr.size and arr.max() > np.iinfo(np.int64).max:
+            raise OverflowError(
+                "tensor(): an integer is beyond int64's range (PyTorch's integer default); "
+                "pass dtype=np.uint64, or use floats."
+            )
         return arr.astype(np.int64, copy=False)
     if arr.dtype.kind not in "fcb":
         raise TypeError(

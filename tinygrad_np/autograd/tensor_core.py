@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from ..device import CPU
 from ..dtypes import check_can_require_grad, to_array
 
 _new = object.__new__
@@ -145,6 +146,13 @@ class Tensor:
     @property
     def ndim(self) -> int:
         return self._data.ndim
+
+    @property
+    def device(self) -> Any:
+        """Where the tensor lives: always the CPU (`device(type='cpu')`)."""
+        return CPU
+
+    is_cuda = False
 
     def dim(self) -> int:
         return self._data.ndim

@@ -9,6 +9,8 @@ import numpy as np
 
 from ..autograd import function
 from ..autograd.tensor_core import Tensor, array_of, untracked
+from ..device import check as check_device
+from ..device import device as Device
 from ..dtypes import as_dtype
 from ..primitives import elementwise, linalg
 from .promotion import check_numeric, promote, true_divide
@@ -143,6 +145,32 @@ def astype(x: Tensor, dtype: Any) -> Tensor:
     return elementwise.Cast.apply(x, dtype)
 
 
+def to(x: Tensor, *args: Any, dtype: Any = None, device: Any = None, copy: bool = False,
+       non_blocking: bool = False) -> Tensor:
+    """x.to(dtype), x.to("cpu"), x.to(other) (other's dtype), x.to("cpu", dtype), as in
+    PyTorch; the device can only be the CPU."""
+    for arg in args:
+        if isinstance(arg, Tensor):
+            dtype = arg._data.dtype
+        elif isinstance(arg, (str, Device)):
+            device = arg
+        elif arg is not None:
+            dtype = arg
+    check_device(device, "to()")
+    out = astype(x, dtype)
+    return clone(out) if copy and out is x else out
+
+
+def cpu(x: Tensor) -> Tensor:
+    """x itself: tensors live on the CPU."""
+    return x
+
+
+def cuda(x: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    check_device("cuda", "cuda()")
+    return x
+
+
 def float(x: Tensor) -> Tensor:
     return astype(x, np.float32)
 
@@ -244,3 +272,22 @@ def bitwise_not(x: Tensor) -> Tensor:
         raise TypeError(f"bitwise_not: needs a bool or integer tensor, got dtype "
                         f"{x._data.dtype}; use logical_not, or compare first.")
     return untracked(np.invert(x._data))
+
+
+# ---- whole-tensor comparisons ----------------------------------------------------------------
+def isclose(x: Tensor, other: Any, rtol: float = 1e-5, atol: float = 1e-8,
+            equal_nan: bool = False) -> Tensor:
+    """|x - other| <= atol + rtol |other|, elementwise: a bool tensor outside the graph."""
+    return untracked(np.asarray(np.isclose(x._data, array_of(other), rtol, atol, equal_nan)))
+
+
+def allclose(x: Tensor, other: Any, rtol: float = 1e-5, atol: float = 1e-8,
+             equal_nan: bool = False) -> bool:
+    """Whether every element is close (isclose): a Python bool, as in PyTorch."""
+    return bool(np.allclose(x._data, array_of(other), rtol, atol, equal_nan))
+
+
+def equal(x: Tensor, other: Any) -> bool:
+    """Whether both have the same shape and elements: a Python bool, as in PyTorch."""
+    other = np.asarray(array_of(other))
+    return x._data.shape == other.shape and bool(np.array_equal(x._data, other))
