@@ -99,10 +99,24 @@ class Context:
 
 
 class Function:
-    """Base class of every differentiable op; subclass it for custom ops (see module doc)."""
+    """Base class of every differentiable op; subclass it for custom ops (see module doc).
+
+    The package's primitives work on NumPy arrays. A Function defined outside the package
+    (yours) gets Tensors, as in PyTorch: forward receives its inputs as Tensors outside the
+    graph and returns a Tensor; backward receives and returns Tensors, so PyTorch tutorials'
+    `input.clamp(min=0)` and `grad_output.clone()` run unchanged."""
 
     # A view op's output shares its input's memory, so they share one version counter.
     is_view = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.__module__.split(".")[0] == __name__.split(".")[0]:
+            return  # the package's own primitives keep working on arrays
+        if "forward" in cls.__dict__:
+            cls.forward = staticmethod(_with_tensors_forward(cls.__dict__["forward"]))
+        if "backward" in cls.__dict__:
+            cls.backward = staticmethod(_with_tensors_backward(cls.__dict__["backward"]))
 
     @staticmethod
     def forward(ctx: Context, *args: Any) -> Any:
@@ -209,6 +223,48 @@ def _separate_shared_arrays(args: tuple[Any, ...], arrays: list[Any]) -> None:
     for i, a in enumerate(arrays):
         if type(a) is ndarray and owner.setdefault(id(a), args[i]) is not args[i]:
             arrays[i] = a.view()
+
+
+def _with_tensors_forward(forward: Any) -> Any:
+    """A user's forward, called with Tensors (sharing the inputs' arrays, outside the graph)
+    and brought back to arrays for the node: its output and what it saved."""
+    forward = forward.__func__ if isinstance(forward, staticmethod) else forward
+
+    def on_arrays(ctx: Context, *args: Any) -> Any:
+        wrapped = [Tensor._wrap(a, None, False, [0]) if type(a) is ndarray else a for a in args]
+        previous = state.grad_enabled
+        state.grad_enabled = False  # (forward's own ops are not recorded, as in PyTorch)
+        try:
+            out = forward(ctx, *wrapped)
+        finally:
+            state.grad_enabled = previous
+        ctx.saved_tensors = tuple(s._data if isinstance(s, Tensor) else s
+                                  for s in ctx.saved_tensors)
+        return out._data if isinstance(out, Tensor) else np.asarray(out)
+
+    return on_arrays
+
+
+def _with_tensors_backward(backward: Any) -> Any:
+    """A user's backward, called with Tensors; on arrays (an ordinary backward) its inputs
+    are wrapped and its results unwrapped, under create_graph they are Tensors already."""
+    backward = backward.__func__ if isinstance(backward, staticmethod) else backward
+
+    def on_arrays(ctx: Context, *grads: Any) -> Any:
+        if any(isinstance(g, Tensor) for g in grads):  # create_graph: recorded as it runs
+            return backward(ctx, *grads)
+        saved = ctx.saved_tensors
+        ctx.saved_tensors = tuple(Tensor._wrap(s, None, False, [0]) if type(s) is ndarray
+                                  else s for s in saved)
+        try:
+            results = backward(ctx, *[Tensor._wrap(g, None, False, [0]) for g in grads])
+        finally:
+            ctx.saved_tensors = saved
+        if not isinstance(results, tuple):
+            return results._data if isinstance(results, Tensor) else results
+        return tuple(r._data if isinstance(r, Tensor) else r for r in results)
+
+    return on_arrays
 
 
 def op_error(op: str, args: Any, err: Exception) -> Exception:
