@@ -141,6 +141,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ]
     title = f"MNIST CNN (conv32-conv64-fc128)\n{flags}"
     plot = plot_curves(panels, args.plot, title) if args.plot else None
+    if plot:
+        print(f"mnist_cnn: curves written to {plot}")
     print(f"mnist_cnn: test accuracy {test_acc:.2%}, wall time {clock.seconds:.1f} s "
           f"[{args.epochs} epochs on {len(x_train)} images; {flags}]"
           + (f"; curves in {plot}" if plot else ""))

@@ -117,6 +117,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ]
     title = f"post 000: 784-16-16-10 sigmoid MLP\n{flags}"
     plot = plot_curves(panels, args.plot, title) if args.plot else None
+    if plot:
+        print(f"post000: curves written to {plot}")
     print(f"post000: train accuracy {train_acc:.2%}, test accuracy {test_acc:.2%} "
           f"(post: {POST['test_acc']:.2%}), wall time {clock.seconds:.1f} s "
           f"[{args.epochs} epochs on {len(x_train)} images; {flags}]")

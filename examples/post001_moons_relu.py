@@ -133,6 +133,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ]
     title = f"post 001: 2-{args.hidden}-2 ReLU MLP on moons\n{flags}"
     plot = plot_curves(panels, args.plot, title) if args.plot else None
+    if plot:
+        print(f"post001: curves written to {plot}")
     sweep_plot = None
     if sweep is not None and args.sweep_plot:
         sweep_panel = Panel(f"test accuracy vs hidden width ({args.sweep_trials} runs each)",

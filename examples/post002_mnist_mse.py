@@ -118,6 +118,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ]
     title = f"post 002: 784-16-10 ReLU/sigmoid MLP with MSE\n{flags}"
     plot = plot_curves(panels, args.plot, title) if args.plot else None
+    if plot:
+        print(f"post002: curves written to {plot}")
     print(f"post002: train accuracy {train_acc:.2%}, validation accuracy {val_acc:.2%} "
           f"(post: > 94 %), wall time {clock.seconds:.1f} s "
           f"[{args.epochs} epochs on {len(x_train)} images; {flags}]")
