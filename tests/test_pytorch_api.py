@@ -91,3 +91,34 @@ def test_whole_tensor_comparisons():
     assert a.allclose(b) is True and tg.allclose(a, b) and not a.equal(b)
     assert a.equal(tg.tensor([1.0, 2.0])) and not a.equal(tg.tensor([1.0]))
     assert tg.isclose(a, b).tolist() == [True, True]
+
+
+def test_gradient_hooks_on_leaves_and_intermediates_match_pytorch():
+    torch = pytest.importorskip("torch")
+    results = []
+    for lib in (tg, torch):
+        x = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
+        seen = []
+        handle = x.register_hook(lambda g: g * 10)  # replaces the leaf's gradient
+        y = x * 3
+        y.register_hook(lambda g, seen=seen: seen.append(g.tolist()))  # observes only
+        z = y * y
+        z.register_hook(lambda g: g + 1)  # changes what flows on
+        z.sum().backward()
+        first = (x.grad.tolist(), seen)
+        handle.remove()
+        x.grad = None
+        (x * 3).sum().backward()
+        (g,) = (tg.grad if lib is tg else torch.autograd.grad)((x * x).sum(), x)
+        results.append((first, x.grad.tolist(), g.tolist()))
+    assert results[0] == results[1]
+    assert results[0][0] == ([360.0, 720.0], [[12.0, 24.0]])
+
+
+def test_hooks_refuse_bad_input():
+    with pytest.raises(RuntimeError, match="register_hook\\(\\): this tensor does not require"):
+        tg.ones(2).register_hook(lambda g: g)
+    x = tg.ones(2, requires_grad=True)
+    x.register_hook(lambda g: tg.ones(3))
+    with pytest.raises(RuntimeError, match="a gradient hook returned Tensor"):
+        (x * 2).sum().backward()

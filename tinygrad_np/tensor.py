@@ -27,7 +27,14 @@ def retain_grad(self: Tensor) -> None:
         raise RuntimeError("retain_grad(): this tensor does not require grad.")
 
 
+def register_hook(self: Tensor, hook: Any) -> engine.RemovableHandle:
+    """Call `hook(grad)` whenever backward computes this tensor's gradient; a Tensor it
+    returns replaces the gradient. Returns a handle whose `remove()` takes it away."""
+    return engine.register_hook(self, hook)
+
+
 Tensor.backward = backward  # type: ignore[method-assign]
+Tensor.register_hook = register_hook  # type: ignore[attr-defined]
 Tensor.retain_grad = retain_grad  # type: ignore[method-assign]
 Tensor.__array_ufunc__ = numpy_protocol.array_ufunc  # type: ignore[attr-defined]
 Tensor.__array_function__ = numpy_protocol.array_function  # type: ignore[attr-defined]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import heapq
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
@@ -102,6 +103,58 @@ def _shared_ids(results: tuple[Any, ...]) -> set[int]:
     return shared
 
 
+# Gradient hooks of leaves (register_hook) by id, dropped when the leaf goes; a non-leaf's
+# live on its node (Context.hooks). (Not a WeakKeyDictionary: it compares keys with ==,
+# which is elementwise for Tensors.)
+_leaf_hooks: dict[int, list[Any]] = {}
+
+
+class RemovableHandle:
+    """What register_hook returns: `handle.remove()` takes the hook away."""
+
+    def __init__(self, hooks: list[Any], hook: Any) -> None:
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self) -> None:
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
+def register_hook(t: Any, hook: Any) -> RemovableHandle:
+    """Call `hook(grad)` with the gradient of `t` whenever backward computes it; a Tensor it
+    returns replaces the gradient (for `t.grad` of a leaf, and for what flows on)."""
+    if not callable(hook):
+        raise TypeError(f"register_hook(): hook must be callable, got {type(hook).__name__}.")
+    if not t._requires_grad:
+        raise RuntimeError("register_hook(): this tensor does not require grad, so no "
+                           "gradient will reach it; create it with requires_grad=True.")
+    if t.grad_fn is None:
+        if id(t) not in _leaf_hooks:
+            _leaf_hooks[id(t)] = []
+            weakref.finalize(t, _leaf_hooks.pop, id(t), None)
+        hooks = _leaf_hooks[id(t)]
+    else:
+        if t.grad_fn.hooks is None:
+            t.grad_fn.hooks = []
+        hooks = t.grad_fn.hooks
+    hooks.append(hook)
+    return RemovableHandle(hooks, hook)
+
+
+def _run_hooks(hooks: list[Any], g: Any) -> Any:
+    for hook in list(hooks):
+        wrapped = g if isinstance(g, Tensor) else Tensor._wrap(g, None, False, [0])
+        result = hook(wrapped)
+        if result is not None:
+            if not isinstance(result, Tensor) or result.shape != np.shape(g):
+                raise RuntimeError(
+                    f"a gradient hook returned {type(result).__name__} "
+                    f"{getattr(result, 'shape', '')}; return None or a Tensor of the gradient's "
+                    f"shape {np.shape(g)}.")
+            g = result if isinstance(g, Tensor) else result._data
+    return g
+
+
 def run_backward(
     roots: Sequence[Any],
     root_grads: Sequence[Any],
@@ -144,6 +197,9 @@ def run_backward(
     wrap = tensor._wrap
     for leaf in leaves:
         g = grads.pop(leaf)
+        if _leaf_hooks and id(leaf) in _leaf_hooks:
+            g = _run_hooks(_leaf_hooks[id(leaf)], g)
+            owned.discard(leaf)  # (a hook may have kept the array)
         if capture is not None:
             if id(leaf) in capture:
                 capture[id(leaf)] = g
@@ -173,6 +229,8 @@ def _run(queue: list[tuple[int, Context]], leaves: list[Any], grads: dict[Any, A
     ctx = heappop(queue)[1] if queue else None
     while ctx is not None:
         g = grads.pop(ctx)
+        if ctx.hooks:
+            g = _run_hooks(ctx.hooks, g)
         if capture is not None and id(ctx) in capture:
             capture[id(ctx)] = g
         for counter, version in ctx.saved_versions:  # a released node always fails this

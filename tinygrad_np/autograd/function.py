@@ -65,6 +65,7 @@ class Context:
     __slots__ = ("function", "parents", "sequence_nr", "out_shape", "out_dtype", "retained",
                  "saved_tensors", "saved_sources", "saved_versions", "__dict__")
     trace = None  # where the op was created, recorded under detect_anomaly
+    hooks = None  # the output tensor's gradient hooks (register_hook), when it has any
 
     @property
     def needs_input_grad(self) -> tuple[bool, ...]:
