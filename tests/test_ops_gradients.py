@@ -309,6 +309,17 @@ def mm_args(draw: st.DrawFn, batched: bool = False) -> tuple:
     return (draw(tst.tensors(lead + (n, k))), draw(tst.tensors(lead + (k, m)))), {}
 
 
+EINSUMS = [("ij,jk->ik", [(2, 3), (3, 4)]), ("bij,bjk->bik", [(2, 2, 3), (2, 3, 2)]),
+           ("...ij,jk", [(2, 2, 3), (3, 2)]), ("ij->", [(2, 3)]), ("i,j->ij", [(3,), (2,)]),
+           ("ij,ij->j", [(2, 3), (2, 3)]), ("bij->jb", [(2, 3, 2)])]
+
+
+@st.composite
+def einsum_args(draw: st.DrawFn) -> tuple:
+    equation, shapes = draw(st.sampled_from(EINSUMS))
+    return tuple(draw(tst.tensors(s)) for s in shapes), {"equation": equation}
+
+
 def off_jumps(shape: Any = None) -> st.SearchStrategy:
     """Values k + 0.25 +- 0.09 for integers k: away from the jumps of floor, ceil, trunc
     (integers) and round (half-integers), where finite differences would see a step."""
@@ -659,6 +670,8 @@ SHAPE = [
     Op("stack", lambda *xs, dim: tg.stack(xs, dim), lambda *a, dim: np.stack(a, dim),
        stack_args()),
     Op("mm", tg.mm, np.matmul, mm_args()),
+    Op("einsum", lambda *ts, equation: tg.einsum(equation, *ts),
+       lambda *a, equation: np.einsum(equation, *a), einsum_args()),
     Op("bmm", tg.Tensor.bmm, np.matmul, mm_args(batched=True)),
     Op("t", tg.Tensor.t, np.transpose, unary(shape=tst.shapes(max_dims=2))),
     Op("movedim", lambda x, source, destination: x.movedim(source, destination),

@@ -65,6 +65,8 @@ TWINS: dict[str, tuple[Callable[..., Any], str]] = {
         x.reshape(1, x.shape[0], -1).transpose(1, 2)), "real"),
     "isnan_where": (lambda lib, x, p: lib.where(lib.isfinite(x.log()), x, -x), "ties"),
     "view_as": (lambda lib, x, p: x.view_as(x.reshape(-1)) ** 3, "real"),
+    "einsum": (lambda lib, x, p: lib.einsum("...i,...j->ij", x, x.exp()), "real"),
+    "einsum_implicit": (lambda lib, x, p: lib.einsum("...i,...i", x, x * x), "real"),
     "log1p_": (lambda lib, x, p: (x * 1).log1p_() ** 2, "positive"),
 }
 

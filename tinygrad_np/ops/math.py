@@ -291,3 +291,52 @@ def equal(x: Tensor, other: Any) -> bool:
     """Whether both have the same shape and elements: a Python bool, as in PyTorch."""
     other = np.asarray(array_of(other))
     return x._data.shape == other.shape and bool(np.array_equal(x._data, other))
+
+
+def einsum(equation: str, *operands: Any) -> Tensor:
+    """Einstein summation, as torch.einsum: einsum("ij,jk->ik", a, b) is a @ b. Explicit
+    output letters are optional ("ij,jk" sums the repeated j); "..." stands for the leading
+    dimensions. Differentiable in every operand."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    if not isinstance(equation, str):
+        raise TypeError(f"einsum: the equation must be a string, got {type(equation).__name__}.")
+    tensors = [o if isinstance(o, Tensor) else Tensor(o) for o in operands]
+    spec = _explicit_einsum(equation.replace(" ", ""), [t._data.ndim for t in tensors])
+    for letters in spec.split("->")[0].split(","):
+        if len(set(letters)) != len(letters):
+            raise ValueError(f"einsum: {equation!r} repeats a letter within one operand "
+                             f"({letters!r}, a diagonal), which is not supported; take the "
+                             "diagonal first (e.g. with indexing).")
+    try:
+        np.einsum(spec, *[np.empty(t._data.shape, t._data.dtype) for t in tensors])
+    except ValueError as err:
+        shapes = [t._data.shape for t in tensors]
+        raise ValueError(f"einsum: {equation!r} does not fit operands of shapes {shapes}: "
+                         f"{err}.") from None
+    dtype = np.result_type(*[t._data.dtype for t in tensors])
+    tensors = [t.astype(dtype) for t in tensors]
+    return linalg.Einsum.apply(spec, *tensors)
+
+
+def _explicit_einsum(equation: str, ndims: list[int]) -> str:
+    """The equation with "..." spelt out in unused letters and the output made explicit
+    (implicit mode: the letters used once, in alphabetical order, after the ellipsis)."""
+    inputs, arrow, output = equation.partition("->")
+    terms = inputs.split(",")
+    if len(terms) != len(ndims):
+        raise ValueError(f"einsum: {equation!r} names {len(terms)} operands, got "
+                         f"{len(ndims)}.")
+    spare = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in equation]
+    widest = max([n - len(t.replace("...", "")) for t, n in zip(terms, ndims) if "..." in t],
+                 default=0)
+    lead = "".join(spare[:widest])
+    spelt = [t.replace("...", lead[widest - (n - len(t.replace("...", ""))):])
+             for t, n in zip(terms, ndims)]
+    if arrow:
+        output = output.replace("...", lead)
+    else:
+        counts = {c: "".join(spelt).count(c) for c in set("".join(spelt))}
+        output = lead + "".join(sorted(c for c, k in counts.items() if k == 1 and
+                                       c not in lead))
+    return ",".join(spelt) + "->" + output

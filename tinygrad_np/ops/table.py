@@ -39,6 +39,7 @@ OPS: list[Op] = [
     Op("matmul", math.matmul, linalg.MatMul, dunder="matmul", reflected=math.rmatmul,
        function=math.matmul, ufunc=np.matmul, ufunc_method=math.matmul),
     Op("mm", math.mm, linalg.MatMul),
+    Op("einsum", None, linalg.Einsum, function=math.einsum),
     Op("bmm", math.bmm, linalg.MatMul),
     unary("neg", ew.Neg, dunder="neg", aliases=("negative",), ufunc=np.negative,
           inplace=True),

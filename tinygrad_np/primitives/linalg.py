@@ -84,3 +84,37 @@ class Affine(Function):
         if need_b:
             grad_b = g2.sum(axis=0) if ctx.bias_is_vector else grad
         return grad_x, grad_w, grad_b
+
+
+class Einsum(Function):
+    """np.einsum over explicit subscripts ("ij,jk->ik"), each input's letters distinct.
+
+    d operand_i = einsum(grad and the other operands -> operand_i's letters); a letter that
+    only operand_i has (summed away) comes back by broadcasting. Backward is einsum again,
+    so it is differentiable to any order."""
+
+    @staticmethod
+    def forward(ctx, spec, *operands):
+        ctx.spec = spec
+        ctx.save_for_backward(*operands)
+        return np.einsum(spec, *operands)
+
+    @staticmethod
+    def backward(ctx, grad):
+        inputs, output = ctx.spec.split("->")
+        letters = inputs.split(",")
+        operands = ctx.saved_tensors
+        grads = []
+        for i, (mine, need) in enumerate(zip(letters, ctx.needs_input_grad[1:])):
+            if not need:
+                grads.append(None)
+                continue
+            others = [(s, op) for j, (s, op) in enumerate(zip(letters, operands)) if j != i]
+            known = set(output).union(*[set(s) for s, _ in others])
+            target = "".join(c for c in mine if c in known)
+            spec = ",".join([output] + [s for s, _ in others]) + "->" + target
+            g = Einsum.call(spec, grad, *[op for _, op in others])
+            shape = tuple(operands[i].shape[k] if c in known else 1 for k, c in
+                          enumerate(mine))
+            grads.append(np.broadcast_to(g.reshape(shape), operands[i].shape))
+        return (None, *grads)
