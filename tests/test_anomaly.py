@@ -129,3 +129,50 @@ def test_no_grad_forward_anomaly_also_names_the_users_line() -> None:
         line = _next_line()
         x.log()
     assert re.search(_where(line), str(info.value)), str(info.value)
+
+
+def test_masked_logits_are_not_an_anomaly_and_custom_functions_point_at_their_caller() -> None:
+    logits = tg.tensor(np.array([[1.0, 2.0, 0.5]]), requires_grad=True)
+    mask = np.array([[True, False, True]])
+    with tg.detect_anomaly():
+        masked = tg.where(mask, logits, -np.inf)  # passes -inf on: not reported
+        F.cross_entropy(masked, tg.tensor([0])).backward()
+    assert np.isfinite(np.asarray(logits.grad)).all()
+
+    class Overflow(tg.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return tg.tensor(np.exp(np.asarray(x)))  # NumPy's overflow: this node's own
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad
+
+    with tg.detect_anomaly(), pytest.raises(FloatingPointError) as info:
+        line = _next_line()
+        Overflow.apply(tg.tensor(np.array([800.0]), requires_grad=True))
+    assert f"test_anomaly.py:{line}" in str(info.value)  # the call itself, not its caller
+
+
+def test_set_detect_anomaly_switches_at_once_and_restores_as_a_context() -> None:
+    assert not tg.autograd.is_anomaly_enabled()
+    tg.autograd.set_detect_anomaly(True)
+    try:
+        assert tg.autograd.is_anomaly_enabled()
+        with pytest.raises(FloatingPointError, match="Sqrt produced NaN"):
+            tg.tensor([-1.0]).sqrt()
+    finally:
+        tg.autograd.set_detect_anomaly(False)
+    assert not tg.autograd.is_anomaly_enabled()
+    with tg.autograd.set_detect_anomaly(True):
+        assert tg.autograd.is_anomaly_enabled()
+    assert not tg.autograd.is_anomaly_enabled()
+    tg.tensor([-1.0]).sqrt()  # (off again: no error)
+
+
+def test_backward_with_create_graph_into_a_recorded_grad_warns() -> None:
+    x = tg.tensor(np.array([1.0, 2.0]), requires_grad=True)
+    (x ** 3).sum().backward(create_graph=True)  # the first: .grad is set, no warning
+    with pytest.warns(UserWarning, match="the graph behind .grad grows"):
+        (x ** 3).sum().backward(create_graph=True)
+    np.testing.assert_array_equal(np.asarray(x.grad), 2 * 3 * np.array([1.0, 4.0]))

@@ -21,3 +21,31 @@ class detect_anomaly:
     def __exit__(self, *exc: object) -> None:
         state.anomaly_enabled = self.prev
         switches.anomaly_on.pop()
+
+
+class set_detect_anomaly:
+    """`set_detect_anomaly(True)` switches anomaly detection on at once (off with False);
+    used as a context manager, it restores the previous mode on exit, as in PyTorch."""
+
+    def __init__(self, mode: bool, check_nan: bool = True) -> None:
+        self.prev = state.anomaly_enabled
+        _set(bool(mode) and check_nan)
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        _set(self.prev)
+
+
+def _set(mode: bool) -> None:
+    """Anomaly mode for this thread, counted in the process-wide switch while on."""
+    if mode and not state.anomaly_enabled:
+        switches.anomaly_on.append(None)
+    elif not mode and state.anomaly_enabled and switches.anomaly_on:
+        switches.anomaly_on.pop()
+    state.anomaly_enabled = mode
+
+
+def is_anomaly_enabled() -> bool:
+    return state.anomaly_enabled

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import heapq
+import warnings
 import weakref
 from collections.abc import Sequence
 from typing import Any
@@ -208,6 +209,8 @@ def run_backward(
         if old is None and leaf in owned:  # the common case (every step after zero_grad)
             leaf._grad = wrap(g, None, False, [0])  # an array we made: it may keep it
         elif isinstance(g, tensor):  # create_graph: the sum is recorded
+            if old is not None and old._requires_grad:
+                _warn_growing_grad_graph()
             leaf._grad = g if old is None else old + g
         elif old is None:  # (np.array: the sum of 0-d arrays is a NumPy scalar)
             leaf._grad = wrap(np.array(g), None, False, [0])
@@ -215,6 +218,14 @@ def run_backward(
             leaf._grad = old + g  # never write into a graph's tensor or a read-only array
         else:
             old._data += g
+
+
+def _warn_growing_grad_graph() -> None:
+    warnings.warn(
+        "backward(create_graph=True) added a recorded gradient to a .grad that is itself "
+        "recorded, so the graph behind .grad grows with every call (and keeps its arrays "
+        "alive); set .grad to None (zero_grad) between calls, or use tinygrad_np.grad(...), "
+        "which leaves .grad alone, as PyTorch recommends.", UserWarning, stacklevel=4)
 
 
 def _run(queue: list[tuple[int, Context]], leaves: list[Any], grads: dict[Any, Any],

@@ -200,7 +200,7 @@ class Function:
             out = tensor._wrap(data, ctx if record else None, record, [0])
         if not record:
             if switches.anomaly_on and state.anomaly_enabled:
-                _check_finite(cls.__name__, "forward", data, None)
+                _check_finite(cls.__name__, "forward", data, None, arrays)
             return out
 
         ctx.sequence_nr = next(_sequence)
@@ -211,8 +211,9 @@ class Function:
         else:
             ctx.saved_versions = ()
         if switches.anomaly_on and state.anomaly_enabled:
-            ctx.trace = traceback.extract_stack()[:-2]
-            _check_finite(cls.__name__, "forward", data, ctx)
+            # (only apply's own frame dropped: a custom Function's caller is the user's line)
+            ctx.trace = traceback.extract_stack()[:-1]
+            _check_finite(cls.__name__, "forward", data, ctx, arrays)
         return out
 
 
@@ -310,9 +311,16 @@ def _note_saved_sources(ctx: Context, args: tuple[Any, ...], arrays: list[Any],
     ctx.saved_versions = versions
 
 
-def _check_finite(op: str, phase: str, value: Any, ctx: Context | None) -> None:
+def _check_finite(op: str, phase: str, value: Any, ctx: Context | None,
+                  inputs: Any = ()) -> None:
+    """Raise if `value` has NaN, or inf that the op produced: a forward whose inputs already
+    held infinities (masked logits: where(mask, x, -inf)) passes them on unreported."""
     arr = value._data if isinstance(value, Tensor) else value
     if isinstance(arr, np.ndarray) and arr.dtype.kind in "fc" and not np.isfinite(arr).all():
+        if not np.isnan(arr).any() and any(
+                isinstance(given, (np.ndarray, float)) and np.isinf(given).any()
+                for given in inputs):
+            return
         where = ""
         trace = ctx.trace if ctx is not None else None
         if trace is None and phase == "forward":
