@@ -262,16 +262,15 @@ def test_refuses_wrong_keys(tmp_path):
     path = tmp_path / "model.npz"
     tg.save({"fc1.weight": np.ones(2), "fc1.bias": np.zeros(2)}, path)
     _rewrite(path, drop=["fc1.bias.npy"])
-    with pytest.raises(CorruptCheckpointError, match="refers to the key 'fc1.bias', but the "
-                                                     "archive has no such member"):
+    with pytest.raises(CorruptCheckpointError, match=r"members do not match its manifest "
+                                                     r"\(missing: \['fc1.bias'\]"):
         tg.load(path)
 
     tg.save({"fc1.weight": np.ones(2)}, path)
     buf = io.BytesIO()
     np.save(buf, np.ones(3))
     _rewrite(path, add={"fc2.weight.npy": buf.getvalue()})
-    with pytest.raises(CorruptCheckpointError, match=r"members \['fc2.weight'\] that its "
-                                                     "manifest does not mention"):
+    with pytest.raises(CorruptCheckpointError, match=r"not listed: \['fc2.weight'\]"):
         tg.load(path)
 
 
@@ -281,7 +280,7 @@ def test_refuses_wrong_keys(tmp_path):
     (json.dumps({"format": "tinygrad_np.save/1", "root": {"$": "weird"}}),
      "unknown entry type 'weird'"),
     (json.dumps({"format": "tinygrad_np.save/1", "root": {"$": "dict", "items": 3}}),
-     "malformed 'dict' entry"),
+     "items of a dict are not a list"),
 ])
 def test_refuses_a_bad_manifest(manifest, message, tmp_path):
     path = tmp_path / "model.npz"

@@ -17,6 +17,7 @@ same way; `download=False` (or `TINYGRAD_NP_DOWNLOAD=0`) turns that off and a mi
 from __future__ import annotations
 
 import gzip
+import io
 import hashlib
 import http.client
 import os
@@ -68,13 +69,44 @@ def _candidates(directory: Path, name: str) -> list[Path]:
     return [directory / n for n in (name, name + ".gz", mirror_name, mirror_name + ".gz")]
 
 
+# Each file's uncompressed size, known before reading: a file is read (and decompressed) only
+# that far, so a damaged or hostile one cannot make load_mnist allocate more.
+SIZES = {"train-images.idx3-ubyte": 47040016, "train-labels.idx1-ubyte": 60008,
+         "t10k-images.idx3-ubyte": 7840016, "t10k-labels.idx1-ubyte": 10008}
+
+
+def read_bounded(path: Path, size: int, who: str) -> bytes:
+    """The (gunzipped) content of `path`, which must be exactly `size` bytes: read in chunks
+    and refused as soon as it is longer, so memory stays bounded by `size`."""
+    with open(path, "rb") as fh:
+        gzipped = fh.read(2) == b"\x1f\x8b"
+    if not gzipped and os.path.getsize(path) != size:
+        raise CorruptedFileError(f"{who}: {path} is {os.path.getsize(path)} bytes, expected "
+                                 f"{size}.")
+    opener = gzip.open if gzipped else open
+    content = bytearray()
+    with opener(path, "rb") as fh:
+        while len(content) <= size:
+            chunk = fh.read(min(1 << 20, size + 1 - len(content)))
+            if not chunk:
+                break
+            content += chunk
+    if len(content) > size:
+        raise CorruptedFileError(f"{who}: {path} decompresses to more than the {size} bytes "
+                                 "this file has (reading stopped there).")
+    if len(content) < size:
+        raise CorruptedFileError(f"{who}: {path} holds {len(content)} bytes, expected {size}.")
+    return bytes(content)
+
+
 def _read_verified(path: Path, name: str, put_here: Path) -> bytes:
-    """The uncompressed bytes of `path`, after checking their SHA-256."""
+    """The uncompressed bytes of `path`, after checking their size and SHA-256."""
     fix = (f"delete it and put the original {name!r} (raw or .gz) in {put_here}, or run "
            "load_mnist() again with downloading enabled to fetch a fresh copy")
     try:
-        raw = path.read_bytes()
-        content = gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
+        content = read_bounded(path, SIZES[name], "load_mnist")
+    except CorruptedFileError as err:
+        raise CorruptedFileError(f"{err} The file is damaged: {fix}.") from None
     except (OSError, EOFError, zlib.error) as err:
         raise CorruptedFileError(
             f"load_mnist: cannot read {path} ({err}); the file is damaged: {fix}."
@@ -96,8 +128,10 @@ def _download(name: str, target: Path) -> tuple[bytes | None, list[str]]:
         url = mirror + remote
         try:
             with urllib.request.urlopen(url, timeout=30) as response:
-                raw = response.read()
-            content = gzip.decompress(raw)
+                raw = response.read(SIZES[name] + 1)  # (gzipped, it is smaller still)
+            content = gzip.GzipFile(fileobj=io.BytesIO(raw)).read(SIZES[name] + 1)
+            if len(content) != SIZES[name]:
+                raise ValueError(f"{len(content)} bytes, expected {SIZES[name]}")
         except (OSError, EOFError, ValueError, zlib.error, http.client.HTTPException) as err:
             errors.append(f"{url}: {err}")
             continue

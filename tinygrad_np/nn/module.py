@@ -364,9 +364,14 @@ class Module:
                     f"into a {target.dtype} tensor; convert it first, e.g. "
                     f"value.astype(np.{target.dtype})."
                 )
+            elif not target._data.flags.writeable:
+                errors.append(
+                    f"{key} cannot be written: its array is read-only (e.g. an expand() view or "
+                    "a memory-mapped file); replace it with a writable copy first."
+                )
             else:
                 updates.append((target, array))
-        if errors:
+        if errors:  # (checked before any copy: a refused load changes nothing)
             raise RuntimeError(
                 f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
                 + "\n\t".join(errors)
