@@ -271,3 +271,20 @@ def test_safetensors_round_trip_and_pytorch_interchange(tmp_path):
                                np.asarray(model(tg.tensor(x))), rtol=1e-6)
     save_file(reference.state_dict(), str(tmp_path / "torch.safetensors"))
     model.load_state_dict(tg.load(tmp_path / "torch.safetensors"))  # and back
+
+
+def test_where_wants_a_bool_condition():
+    x = tg.tensor([1.0, -2.0])
+    with pytest.raises(TypeError, match="where: the condition must be a bool tensor, got dtype "
+                                        "float32"):
+        tg.where(x, x, 0.0)
+    assert tg.where(x.bool(), x, 0.0).tolist() == [1.0, -2.0]
+    assert x.int().dtype == np.int32 and x.half().dtype == np.float16
+
+
+def test_data_loader_refuses_strings_and_objects():
+    from tinygrad_np.data import DataLoader
+
+    for bad in (np.array(["a", "b"]), np.array([object(), 1], dtype=object)):
+        with pytest.raises(TypeError, match="DataLoader: array 0 has dtype .* not numeric"):
+            DataLoader(bad, batch_size=1)

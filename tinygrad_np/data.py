@@ -27,6 +27,12 @@ def _same_length(who: str, arrays: list[np.ndarray]) -> int:
     if not arrays:
         raise TypeError(f"{who}: expected at least one array, got none.")
     for i, a in enumerate(arrays):
+        if a.dtype.kind not in "biufc":
+            raise TypeError(
+                f"{who}: array {i} has dtype {a.dtype}, which is not numeric (strings or "
+                "Python objects); tensors hold numbers: encode the values first (e.g. class "
+                "labels as integers)."
+            )
         if a.ndim == 0:
             raise ValueError(
                 f"{who}: array {i} is a 0-d scalar; every array needs a first (sample) dimension."

@@ -55,7 +55,10 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:
     """Elements of `input` where `condition` holds, else of `other`."""
     cond = np.asarray(array_of(condition))
     if cond.dtype != np.bool_:
-        cond = cond.astype(bool)
+        raise TypeError(
+            f"where: the condition must be a bool tensor, got dtype {cond.dtype} (as in "
+            "PyTorch); compare first, e.g. where(x > 0, a, b), or convert with .bool()."
+        )
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         input = Tensor(input)  # Python numbers take PyTorch's dtypes (1.0: the default float)
     return elementwise.Where.apply(cond, *promote(input, other, "where"))
@@ -181,6 +184,18 @@ def double(x: Tensor) -> Tensor:
 
 def long(x: Tensor) -> Tensor:
     return astype(x, np.int64)
+
+
+def half(x: Tensor) -> Tensor:
+    return astype(x, np.float16)
+
+
+def int_(x: Tensor) -> Tensor:
+    return astype(x, np.int32)
+
+
+def bool_(x: Tensor) -> Tensor:
+    return astype(x, np.bool_)
 
 
 def clone(x: Tensor) -> Tensor:
