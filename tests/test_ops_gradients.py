@@ -500,6 +500,10 @@ ELEMENTWISE = [
     Op("clone", tg.Tensor.clone, np.copy, unary()),
     Op("to_dtype_of", lambda x: x.to("cpu", np.float64) * x.to(tg.zeros(1, dtype=np.float64)),
        lambda a: a.astype(np.float64) ** 2, unary()),
+    # float16 in between: finite differences need a step far above its 1e-3 resolution.
+    Op("half_then_double", lambda x: x.half().double(),
+       lambda a: a.astype(np.float16).astype(np.float64), unary(),
+       tol={"eps": 5e-2, "atol": 5e-2, "rtol": 5e-2}),
     Op("double", lambda x: x.double() * 2, lambda a: a.astype(np.float64) * 2, unary()),
     Op("sqrt", tg.Tensor.sqrt, np.sqrt, unary("positive")),
     Op("abs", tg.Tensor.abs, np.abs, unary()),

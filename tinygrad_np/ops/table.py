@@ -104,7 +104,7 @@ OPS: list[Op] = [
     Op("long", math.long, differentiable=False, function=False),
     Op("int", math.int_, differentiable=False, function=False),
     Op("bool", math.bool_, differentiable=False, function=False),
-    Op("half", math.half, differentiable=False, function=False),
+    Op("half", math.half, ew.Cast, function=False),
     Op("clone", math.clone, ew.Cast),
     Op("type_as", shape.type_as, ew.Cast, function=False),
     Op("contiguous", math.contiguous, differentiable=False, function=False),
