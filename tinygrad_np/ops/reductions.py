@@ -206,8 +206,6 @@ def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
     return activations.LogSoftmax.apply(x, d)
 
 
-
-
 def _logical_reduce(x: Tensor, dim: Any, keepdim: bool, reduce: Any, op: str) -> Tensor:
     ds = dims(x, dim, None, op)
     return untracked(np.asarray(reduce(x._data, axis=ds, keepdims=keepdim)))
@@ -223,10 +221,20 @@ def any(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     return _logical_reduce(x, dim, keepdim, np.any, "any")
 
 
+def _running_dtype(x: Tensor, dtype: Any, op: str) -> np.dtype | None:
+    """The dtype a running sum or product must first cast to (dtype=, or int64 for small
+    integers and bools, as in PyTorch); None when x's own will do."""
+    if dtype is not None:
+        target = as_dtype(dtype, f"{op}()")
+        return None if target == x._data.dtype else target
+    kind = x._data.dtype
+    return np.dtype(np.int64) if kind.kind in "bu" or kind == np.int32 else None
+
+
 def cumsum(x: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     """Running sums along `dim` (integers and bools sum in int64, as in PyTorch)."""
-    if dtype is not None or x._data.dtype.kind in "bu" or x._data.dtype == np.int32:
-        target = as_dtype(dtype, "cumsum()") if dtype is not None else np.dtype(np.int64)
+    target = _running_dtype(x, dtype, "cumsum")
+    if target is not None:
         return cumsum(x.astype(target), dim)
     if x._data.ndim == 0:
         return x.clone()
@@ -237,8 +245,8 @@ def cumprod(x: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     """Running products along `dim`. Computed as a product over a triangular mask (element j
     is the product of x_k for k <= j), so Prod's exact rule covers zeros to any order;
     O(n^2) in the length of `dim`."""
-    if dtype is not None or x._data.dtype.kind in "bu" or x._data.dtype == np.int32:
-        target = as_dtype(dtype, "cumprod()") if dtype is not None else np.dtype(np.int64)
+    target = _running_dtype(x, dtype, "cumprod")
+    if target is not None:
         return cumprod(x.astype(target), dim)
     if x._data.ndim == 0:
         return x.clone()
