@@ -106,7 +106,12 @@ def run(lib: Any, program: dict[str, Any]) -> list[np.ndarray]:
         if kind == "u":
             values.append(UNARY[name](lib, a))
         else:
-            values.append(BINARY[name](lib, a, values[next(picks) % len(values)]))
+            b = values[next(picks) % len(values)]
+            try:
+                np.broadcast_shapes(tuple(a.shape), tuple(b.shape))
+            except ValueError:  # (a transpose made them misfit: pair the value with itself)
+                b = a
+            values.append(BINARY[name](lib, a, b))
     out = values[-1]
     rng = np.random.default_rng(0)
     u = lib.tensor(rng.standard_normal(tuple(out.shape)), dtype=dtype)
