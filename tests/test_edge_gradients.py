@@ -289,3 +289,20 @@ def test_bce_gradient_in_the_target_is_that_of_the_clamped_loss_it_computes():
     loss.backward()
     np.testing.assert_allclose(np.asarray(y.grad), [100 / 3, -100 / 3, 0.0],
                                atol=1e-14)  # torch: inf
+
+
+def test_cumprod_second_derivatives_at_a_tiny_element_match_finite_differences():
+    rng = np.random.default_rng(0)
+    x0, u, v = np.array([1.0, 1e-300]), rng.standard_normal(2), rng.standard_normal(2)
+
+    def grad(x: np.ndarray) -> np.ndarray:
+        t = tg.tensor(x, requires_grad=True)
+        (t.tanh().cumprod(-1) * tg.tensor(u)).sum().backward()
+        return np.asarray(t.grad)
+
+    x = tg.tensor(x0, requires_grad=True)
+    (g,) = tg.grad((x.tanh().cumprod(-1) * tg.tensor(u)).sum(), x, create_graph=True)
+    (hvp,) = tg.grad((g * tg.tensor(v)).sum(), x)
+    numeric = (grad(x0 + 1e-6 * v) - grad(x0 - 1e-6 * v)) / 2e-6
+    np.testing.assert_allclose(np.asarray(hvp), numeric, rtol=1e-8)  # PyTorch: 0 in [1]
+    assert abs(numeric[1]) > 0.01

@@ -52,7 +52,24 @@ UNARY: dict[str, Callable[[Any, Any], Any]] = {
     "amax": lambda lib, a: a.amax(-1, keepdim=True) if a.dim() else a,
     "norm": lambda lib, a: (a * a + 1).norm(dim=-1, keepdim=True) if a.dim() else a,
     "t": lambda lib, a: a.transpose(0, -1) if a.dim() else a,
+    # (kept off tiny elements: there PyTorch's second derivative is 0, finite differences
+    # and ours are not -- README, where we differ)
+    "cumprod": lambda lib, a: (a.tanh() + 1.5).cumprod(-1) if a.dim() else a,
+    "log_softmax": lambda lib, a: a.log_softmax(-1) if a.dim() else a,
+    "gelu": lambda lib, a: _f(lib).gelu(a),
+    "leaky_relu": lambda lib, a: _f(lib).leaky_relu(a, 0.1),
+    # losses, each reducing to a scalar
+    "mse_loss": lambda lib, a: _f(lib).mse_loss(a, lib.zeros_like(a) + 0.25),
+    "bce_logits": lambda lib, a: _f(lib).binary_cross_entropy_with_logits(
+        a, lib.zeros_like(a) + 0.3),
+    "cross_entropy": lambda lib, a: _f(lib).cross_entropy(
+        a.reshape(-1, a.shape[-1]), lib.zeros(a.reshape(-1, a.shape[-1]).shape[0],
+                                               dtype=lib.long)) if a.dim() else a,
 }
+
+
+def _f(lib: Any) -> Any:
+    return tg.nn.functional if lib is tg else torch.nn.functional
 BINARY: dict[str, Callable[[Any, Any, Any], Any]] = {
     "add": lambda lib, a, b: a + b,
     "sub": lambda lib, a, b: a - b,
