@@ -235,3 +235,27 @@ __all__ += [
     "conv_transpose1d", "conv_transpose2d", "dropout2d", "embedding", "fold", "max_pool1d",
     "max_pool2d", "pad", "unfold",
 ]
+
+# More activations and distances (functional_activations.py).
+from .functional_activations import (  # noqa: E402  (a re-export block, as above)
+    celu,
+    cosine_similarity,
+    elu,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    logsigmoid,
+    mish,
+    normalize,
+    pairwise_distance,
+    prelu,
+    relu6,
+    selu,
+    silu,
+    softsign,
+    tanhshrink,
+)
+
+__all__ += ["celu", "cosine_similarity", "elu", "hardsigmoid", "hardswish", "hardtanh",
+            "logsigmoid", "mish", "normalize", "pairwise_distance", "prelu", "relu6", "selu",
+            "silu", "softsign", "tanhshrink"]
