@@ -123,3 +123,27 @@ def test_nn_utils_match_pytorch():
     tg.nn.utils.vector_to_parameters(tg.arange(8.0), model.parameters())
     assert model.weight.tolist() == [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
     assert model.bias.tolist() == [6.0, 7.0]
+
+
+def test_module_and_parameter_containers_register_like_pytorch():
+    def build(nn):
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.heads = nn.ModuleDict({"a": nn.Linear(2, 3), "b": nn.Linear(2, 1)})
+                self.scales = nn.ParameterList([nn.Parameter(torch.ones(2) if nn is torch.nn
+                                                             else tg.ones(2))])
+                self.extra = nn.ParameterDict({"bias": nn.Parameter(
+                    torch.zeros(3) if nn is torch.nn else tg.zeros(3))})
+
+        return Net()
+
+    ours, theirs = build(tg.nn), build(torch.nn)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert [tuple(p.shape) for p in ours.parameters()] == \
+        [tuple(p.shape) for p in theirs.parameters()]
+    assert "a" in ours.heads and len(ours.heads) == 2 and ours.scales[0].shape == (2,)
+    ours.heads["c"] = tg.nn.Linear(1, 1)
+    assert "heads.c.weight" in ours.state_dict() and list(ours.extra) == ["bias"]
+    with pytest.raises(TypeError, match="ModuleDict: 'd' must be a Module"):
+        ours.heads["d"] = 3

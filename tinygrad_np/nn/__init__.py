@@ -20,6 +20,7 @@ from .activation_more import (
 )
 from .batchnorm2d import BatchNorm2d
 from .container import ModuleList, Sequential
+from .container_dicts import ModuleDict, ParameterDict, ParameterList
 from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from .dropout import Dropout
 from .dropout2d import Dropout2d
@@ -50,5 +51,6 @@ __all__ = [
     "MaxPool2d", "Unflatten",
     # more activations; utilities
     "CELU", "ELU", "Hardsigmoid", "Hardswish", "Hardtanh", "LogSigmoid", "Mish", "PReLU",
-    "ReLU6", "SELU", "SiLU", "Softsign", "Tanhshrink", "utils",
+    "ReLU6", "SELU", "SiLU", "Softsign", "Tanhshrink", "utils", "ModuleDict", "ParameterDict",
+    "ParameterList",
 ]
