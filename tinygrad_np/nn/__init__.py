@@ -27,7 +27,22 @@ from .dropout2d import Dropout2d
 from .embedding import Embedding
 from .flatten import Flatten
 from .linear import Dense, Identity, Linear
-from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
+from .loss import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CosineEmbeddingLoss,
+    CrossEntropyLoss,
+    GaussianNLLLoss,
+    HuberLoss,
+    KLDivLoss,
+    L1Loss,
+    MarginRankingLoss,
+    MSELoss,
+    NLLLoss,
+    PoissonNLLLoss,
+    SmoothL1Loss,
+    TripletMarginLoss,
+)
 from .module import Module, Parameter
 from .normalization import BatchNorm1d, LayerNorm
 from .pooling import (
@@ -52,5 +67,6 @@ __all__ = [
     # more activations; utilities
     "CELU", "ELU", "Hardsigmoid", "Hardswish", "Hardtanh", "LogSigmoid", "Mish", "PReLU",
     "ReLU6", "SELU", "SiLU", "Softsign", "Tanhshrink", "utils", "ModuleDict", "ParameterDict",
-    "ParameterList",
+    "ParameterList", "CosineEmbeddingLoss", "GaussianNLLLoss", "HuberLoss", "KLDivLoss",
+    "L1Loss", "MarginRankingLoss", "PoissonNLLLoss", "SmoothL1Loss", "TripletMarginLoss",
 ]

@@ -259,3 +259,19 @@ from .functional_activations import (  # noqa: E402  (a re-export block, as abov
 __all__ += ["celu", "cosine_similarity", "elu", "hardsigmoid", "hardswish", "hardtanh",
             "logsigmoid", "mish", "normalize", "pairwise_distance", "prelu", "relu6", "selu",
             "silu", "softsign", "tanhshrink"]
+
+# More losses (loss_more.py).
+from .loss_more import (  # noqa: E402  (a re-export block, as above)
+    cosine_embedding_loss,
+    gaussian_nll_loss,
+    huber_loss,
+    kl_div,
+    l1_loss,
+    margin_ranking_loss,
+    poisson_nll_loss,
+    smooth_l1_loss,
+    triplet_margin_loss,
+)
+
+__all__ += ["cosine_embedding_loss", "gaussian_nll_loss", "huber_loss", "kl_div", "l1_loss",
+            "margin_ranking_loss", "poisson_nll_loss", "smooth_l1_loss", "triplet_margin_loss"]
