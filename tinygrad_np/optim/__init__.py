@@ -8,9 +8,11 @@
 """
 
 from . import lr_scheduler
+from .adagrad_family import Adadelta, Adagrad, Adamax
 from .adam import Adam, AdamW
 from .optimizer import Optimizer
 from .rmsprop import RMSprop
 from .sgd import SGD
 
-__all__ = ["SGD", "Adam", "AdamW", "Optimizer", "RMSprop", "lr_scheduler"]
+__all__ = ["SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "Optimizer", "RMSprop",
+           "lr_scheduler"]
