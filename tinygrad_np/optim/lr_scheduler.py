@@ -6,12 +6,14 @@ from __future__ import annotations
 import math
 import numbers
 import warnings
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from .optimizer import Optimizer, check_option
 
-__all__ = ["CosineAnnealingLR", "ExponentialLR", "LRScheduler", "StepLR"]
+__all__ = ["ConstantLR", "CosineAnnealingLR", "ExponentialLR", "LRScheduler", "LambdaLR",
+           "LinearLR", "MultiStepLR", "MultiplicativeLR", "StepLR"]
 
 
 class LRScheduler:
@@ -158,3 +160,105 @@ class CosineAnnealingLR(LRScheduler):
         ratio = (1 + math.cos(math.pi * epoch / t_max)) / (
             1 + math.cos(math.pi * (epoch - 1) / t_max))
         return [ratio * (lr - eta_min) + eta_min for lr in self._current_lrs()]
+
+
+def _per_group(owner: str, fn: Any, optimizer: Optimizer) -> list[Callable[[int], float]]:
+    fns = list(fn) if isinstance(fn, (list, tuple)) else [fn] * len(optimizer.param_groups)
+    if len(fns) != len(optimizer.param_groups) or not all(callable(f) for f in fns):
+        raise ValueError(f"{owner}: expected one function, or one per parameter group "
+                         f"({len(optimizer.param_groups)}), got {fn!r}.")
+    return fns
+
+
+class LambdaLR(LRScheduler):
+    """lr = initial_lr * lr_lambda(epoch)."""
+
+    def __init__(self, optimizer: Optimizer, lr_lambda: Any, last_epoch: int = -1) -> None:
+        self.lr_lambdas = _per_group("LambdaLR", lr_lambda, optimizer)
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        return [base * f(self.last_epoch) for base, f in zip(self.base_lrs, self.lr_lambdas)]
+
+    def state_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in super().state_dict().items() if k != "lr_lambdas"}
+
+
+class MultiplicativeLR(LambdaLR):
+    """lr = lr * lr_lambda(epoch) at every step after the first."""
+
+    def get_lr(self) -> list[float]:
+        if self.last_epoch > 0:
+            return [lr * f(self.last_epoch) for lr, f in zip(self._current_lrs(),
+                                                              self.lr_lambdas)]
+        return self._current_lrs()
+
+
+class MultiStepLR(LRScheduler):
+    """lr = lr * gamma at each epoch listed in milestones (repeats multiply again)."""
+
+    def __init__(self, optimizer: Optimizer, milestones: Iterable[int], gamma: float = 0.1,
+                 last_epoch: int = -1) -> None:
+        self.milestones = Counter(int(m) for m in milestones)
+        check_option("MultiStepLR", "gamma", gamma)
+        self.gamma = gamma
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        factor = self.gamma ** self.milestones.get(self.last_epoch, 0)
+        return [lr * factor for lr in self._current_lrs()]
+
+    def state_dict(self) -> dict[str, Any]:
+        state = super().state_dict()
+        state["milestones"] = dict(self.milestones)
+        return state
+
+    def load_state_dict(self, state_dict: Any) -> None:
+        super().load_state_dict(state_dict)
+        self.milestones = Counter({int(k): v for k, v in self.milestones.items()})
+
+
+def _check_factor(owner: str, name: str, value: Any, low: float, high: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not low <= value <= high:
+        raise ValueError(f"{owner}: {name} must be in [{low}, {high}], got {value!r}.")
+
+
+class ConstantLR(LRScheduler):
+    """lr = initial_lr * factor until epoch total_iters, then initial_lr."""
+
+    def __init__(self, optimizer: Optimizer, factor: float = 1.0 / 3, total_iters: int = 5,
+                 last_epoch: int = -1) -> None:
+        _check_factor("ConstantLR", "factor", factor, 0.0, 1.0)
+        self.factor, self.total_iters = factor, total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        lrs = self._current_lrs()
+        if self.last_epoch == 0:
+            return [lr * self.factor for lr in lrs]
+        if self.last_epoch != self.total_iters:
+            return lrs
+        return [lr / self.factor for lr in lrs]
+
+
+class LinearLR(LRScheduler):
+    """The factor goes linearly from start_factor to end_factor over total_iters epochs."""
+
+    def __init__(self, optimizer: Optimizer, start_factor: float = 1.0 / 3,
+                 end_factor: float = 1.0, total_iters: int = 5, last_epoch: int = -1) -> None:
+        _check_factor("LinearLR", "start_factor", start_factor, 1e-300, 1.0)
+        _check_factor("LinearLR", "end_factor", end_factor, 0.0, 1.0)
+        self.start_factor, self.end_factor = start_factor, end_factor
+        self.total_iters = total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        lrs = self._current_lrs()
+        if self.last_epoch == 0:
+            return [lr * self.start_factor for lr in lrs]
+        if self.last_epoch > self.total_iters:
+            return lrs
+        span = self.end_factor - self.start_factor
+        ratio = 1.0 + span / (self.total_iters * self.start_factor
+                              + (self.last_epoch - 1) * span)
+        return [lr * ratio for lr in lrs]
