@@ -1,48 +1,17 @@
 """Neural-network building blocks, PyTorch-style: `Module` and `Parameter`, layers,
 activations, losses, `nn.functional` (as F) and `nn.init`."""
 
-from . import functional, init, utils
+from . import functional, init
 from .activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Tanh
-from .activation_more import (
-    CELU,
-    ELU,
-    SELU,
-    Hardsigmoid,
-    Hardswish,
-    Hardtanh,
-    LogSigmoid,
-    Mish,
-    PReLU,
-    ReLU6,
-    SiLU,
-    Softsign,
-    Tanhshrink,
-)
 from .batchnorm2d import BatchNorm2d
 from .container import ModuleList, Sequential
-from .container_dicts import ModuleDict, ParameterDict, ParameterList
 from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from .dropout import Dropout
 from .dropout2d import Dropout2d
 from .embedding import Embedding
 from .flatten import Flatten
 from .linear import Dense, Identity, Linear
-from .loss import (
-    BCELoss,
-    BCEWithLogitsLoss,
-    CosineEmbeddingLoss,
-    CrossEntropyLoss,
-    GaussianNLLLoss,
-    HuberLoss,
-    KLDivLoss,
-    L1Loss,
-    MarginRankingLoss,
-    MSELoss,
-    NLLLoss,
-    PoissonNLLLoss,
-    SmoothL1Loss,
-    TripletMarginLoss,
-)
+from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from .module import Module, Parameter
 from .normalization import BatchNorm1d, LayerNorm
 from .pooling import (
@@ -64,9 +33,4 @@ __all__ = [
     "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AvgPool1d", "AvgPool2d", "BatchNorm2d", "Conv1d",
     "Conv2d", "ConvTranspose1d", "ConvTranspose2d", "Dropout2d", "Embedding", "MaxPool1d",
     "MaxPool2d", "Unflatten",
-    # more activations; utilities
-    "CELU", "ELU", "Hardsigmoid", "Hardswish", "Hardtanh", "LogSigmoid", "Mish", "PReLU",
-    "ReLU6", "SELU", "SiLU", "Softsign", "Tanhshrink", "utils", "ModuleDict", "ParameterDict",
-    "ParameterList", "CosineEmbeddingLoss", "GaussianNLLLoss", "HuberLoss", "KLDivLoss",
-    "L1Loss", "MarginRankingLoss", "PoissonNLLLoss", "SmoothL1Loss", "TripletMarginLoss",
 ]
