@@ -235,3 +235,25 @@ __all__ += [
     "conv_transpose1d", "conv_transpose2d", "dropout2d", "embedding", "fold", "max_pool1d",
     "max_pool2d", "pad", "unfold",
 ]
+
+# ---- more activations (implemented in functional_activation.py) ------------------------------
+from .functional_activation import (  # noqa: E402
+    celu,
+    elu,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    logsigmoid,
+    mish,
+    prelu,
+    relu6,
+    selu,
+    silu,
+    softsign,
+    tanhshrink,
+)
+
+__all__ += [
+    "celu", "elu", "hardsigmoid", "hardswish", "hardtanh", "logsigmoid", "mish", "prelu",
+    "relu6", "selu", "silu", "softsign", "tanhshrink",
+]
