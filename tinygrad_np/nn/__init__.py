@@ -19,6 +19,7 @@ from .activation_more import (
     Tanhshrink,
 )
 from .batchnorm2d import BatchNorm2d
+from .bilinear import Bilinear
 from .container import ModuleList, Sequential
 from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from .dropout import Dropout
@@ -27,6 +28,17 @@ from .embedding import Embedding
 from .flatten import Flatten
 from .linear import Dense, Identity, Linear
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
+from .loss_more import (
+    CosineEmbeddingLoss,
+    GaussianNLLLoss,
+    HuberLoss,
+    KLDivLoss,
+    L1Loss,
+    MarginRankingLoss,
+    PoissonNLLLoss,
+    SmoothL1Loss,
+    TripletMarginLoss,
+)
 from .module import Module, Parameter
 from .normalization import BatchNorm1d, LayerNorm
 from .pooling import (
@@ -51,4 +63,6 @@ __all__ = [
     # issue 18: more activations
     "CELU", "ELU", "Hardsigmoid", "Hardswish", "Hardtanh", "LogSigmoid", "Mish", "PReLU", "ReLU6",
     "SELU", "SiLU", "Softsign", "Tanhshrink",
+    "Bilinear", "CosineEmbeddingLoss", "GaussianNLLLoss", "HuberLoss", "KLDivLoss", "L1Loss",
+    "MarginRankingLoss", "PoissonNLLLoss", "SmoothL1Loss", "TripletMarginLoss",
 ]
