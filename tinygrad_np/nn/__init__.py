@@ -21,6 +21,7 @@ from .activation_more import (
 from .batchnorm2d import BatchNorm2d
 from .bilinear import Bilinear
 from .container import ModuleList, Sequential
+from .container_dict import ModuleDict, ParameterDict, ParameterList
 from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from .dropout import Dropout
 from .dropout2d import Dropout2d
@@ -65,4 +66,5 @@ __all__ = [
     "SELU", "SiLU", "Softsign", "Tanhshrink",
     "Bilinear", "CosineEmbeddingLoss", "GaussianNLLLoss", "HuberLoss", "KLDivLoss", "L1Loss",
     "MarginRankingLoss", "PoissonNLLLoss", "SmoothL1Loss", "TripletMarginLoss",
+    "ModuleDict", "ParameterDict", "ParameterList",
 ]
