@@ -1,7 +1,7 @@
 """Neural-network building blocks, PyTorch-style: `Module` and `Parameter`, layers,
 activations, losses, `nn.functional` (as F) and `nn.init`."""
 
-from . import functional, init
+from . import functional, init, utils
 from .activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Tanh
 from .activation_more import (
     CELU,
@@ -56,7 +56,7 @@ __all__ = [
     "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "CrossEntropyLoss", "Dense", "Dropout",
     "Flatten", "GELU", "Identity", "LayerNorm", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss",
     "Module", "ModuleList", "NLLLoss", "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax",
-    "Softplus", "Tanh", "functional", "init",
+    "Softplus", "Tanh", "functional", "init", "utils",
     # convolutional networks
     "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AvgPool1d", "AvgPool2d", "BatchNorm2d", "Conv1d",
     "Conv2d", "ConvTranspose1d", "ConvTranspose2d", "Dropout2d", "Embedding", "MaxPool1d",
