@@ -41,6 +41,7 @@ def test_clip_grad_norm_matches_pytorch(norm_type, max_norm):
         np.testing.assert_allclose(p.grad.numpy(), tp.grad.numpy(), rtol=1e-14, atol=1e-16)
 
 
+@pytest.mark.filterwarnings("ignore:invalid value encountered")  # inf * 0, as PyTorch's NaN
 def test_clip_grad_norm_edges():
     p = nn.Parameter(tg.ones(3))
     assert nn.utils.clip_grad_norm_(p, 1.0).item() == 0.0  # no gradients yet: 0
@@ -83,3 +84,15 @@ def test_parameters_to_vector_and_back():
         nn.utils.vector_to_parameters(tg.zeros(12), net.parameters())
     with pytest.raises(TypeError, match="expected a Tensor vec"):
         nn.utils.vector_to_parameters(new, net.parameters())
+
+
+def test_one_hot_matches_pytorch():
+    cases = [(np.array([0, 2, 1]), -1), (np.array([[0, 2], [1, 1]]), 4), (np.array(3), -1),
+             (np.array([], dtype=np.int64), 3)]
+    for labels, n in cases:
+        ours = nn.functional.one_hot(tg.tensor(labels), n)
+        theirs = torch.nn.functional.one_hot(torch.tensor(labels), n)
+        assert ours.dtype == tg.int64 and ours.shape == tuple(theirs.shape)
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    with pytest.raises(ValueError, match="one_hot: class values must be in"):
+        nn.functional.one_hot(tg.tensor([0, 3]), 3)
