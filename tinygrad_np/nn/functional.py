@@ -235,3 +235,46 @@ __all__ += [
     "conv_transpose1d", "conv_transpose2d", "dropout2d", "embedding", "fold", "max_pool1d",
     "max_pool2d", "pad", "unfold",
 ]
+
+# ---- more activations (implemented in functional_activation.py) ------------------------------
+from .functional_activation import (  # noqa: E402
+    celu,
+    elu,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    logsigmoid,
+    mish,
+    prelu,
+    relu6,
+    selu,
+    silu,
+    softsign,
+    tanhshrink,
+)
+
+__all__ += [
+    "celu", "elu", "hardsigmoid", "hardswish", "hardtanh", "logsigmoid", "mish", "prelu",
+    "relu6", "selu", "silu", "softsign", "tanhshrink",
+]
+
+# ---- distances, bilinear and more losses (functional_distance / _bilinear / _loss_more.py) ----
+from .functional_bilinear import bilinear  # noqa: E402
+from .functional_distance import cosine_similarity, normalize, pairwise_distance  # noqa: E402
+from .functional_loss_more import (  # noqa: E402
+    cosine_embedding_loss,
+    gaussian_nll_loss,
+    huber_loss,
+    kl_div,
+    l1_loss,
+    margin_ranking_loss,
+    poisson_nll_loss,
+    smooth_l1_loss,
+    triplet_margin_loss,
+)
+
+__all__ += [
+    "bilinear", "cosine_embedding_loss", "cosine_similarity", "gaussian_nll_loss", "huber_loss",
+    "kl_div", "l1_loss", "margin_ranking_loss", "normalize", "pairwise_distance",
+    "poisson_nll_loss", "smooth_l1_loss", "triplet_margin_loss",
+]

@@ -14,8 +14,11 @@ from typing import Any
 import numpy as np
 
 from ..autograd import no_grad
+from ..device import check as check_device
+from ..device import device as Device
 from ..dtypes import check_can_require_grad, get_default_dtype, to_array
 from ..autograd.tensor_core import Tensor
+from .hooks import ModuleHooks, RemovableHandle
 from .registry import Registry
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
@@ -56,6 +59,7 @@ class Module:
     """
 
     training: bool
+    _hooks: ModuleHooks | None = None  # set by the first hook registered (see hooks.py)
 
     def __init__(self) -> None:
         if "_parameters" in self.__dict__:  # run again (e.g. twice in a class hierarchy):
@@ -75,7 +79,43 @@ class Module:
         )
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.forward(*args, **kwargs)
+        if self._hooks is None:  # (one attribute read: the hot path of every layer call)
+            return self.forward(*args, **kwargs)
+        return self._hooks.call(self, args, kwargs)
+
+    # ---- hooks ------------------------------------------------------------------------
+    def _hook_registry(self) -> ModuleHooks:
+        if self._hooks is None:
+            object.__setattr__(self, "_hooks", ModuleHooks())
+        return self._hooks
+
+    def register_forward_pre_hook(self, hook: Callable[..., Any], *, prepend: bool = False,
+                                  with_kwargs: bool = False) -> RemovableHandle:
+        """hook(module, args) runs before forward; it may return new args (a tuple, or one
+        value). With with_kwargs: hook(module, args, kwargs) -> None or (args, kwargs)."""
+        hooks = self._hook_registry()
+        return hooks.add(hooks.forward_pre, (hook, with_kwargs), prepend)
+
+    def register_forward_hook(self, hook: Callable[..., Any], *, prepend: bool = False,
+                              with_kwargs: bool = False) -> RemovableHandle:
+        """hook(module, args, output) runs after forward; it may return a new output. With
+        with_kwargs: hook(module, args, kwargs, output)."""
+        hooks = self._hook_registry()
+        return hooks.add(hooks.forward, (hook, with_kwargs), prepend)
+
+    def register_full_backward_hook(self, hook: Callable[..., Any], prepend: bool = False
+                                    ) -> RemovableHandle:
+        """hook(module, grad_input, grad_output) runs when the gradients of the module's
+        Tensor inputs are known; it may return a replacement grad_input tuple."""
+        hooks = self._hook_registry()
+        return hooks.add(hooks.backward, hook, prepend)
+
+    def register_full_backward_pre_hook(self, hook: Callable[..., Any], prepend: bool = False
+                                        ) -> RemovableHandle:
+        """hook(module, grad_output) runs when the gradients of the module's outputs are known,
+        before they flow into it; it may return a replacement grad_output tuple."""
+        hooks = self._hook_registry()
+        return hooks.add(hooks.backward_pre, hook, prepend)
 
     # ---- registration -----------------------------------------------------------------
     def _registries(self) -> tuple[dict[str, Any], ...]:
@@ -279,10 +319,20 @@ class Module:
                 p.grad = Tensor(np.zeros_like(p._data))
 
     # ---- dtype conversion -------------------------------------------------------------
-    def to(self, dtype: Any) -> Module:
-        """Cast floating-point parameters and buffers to `dtype`, in place (like PyTorch).
-        A device ("cpu", the only one) is accepted and changes nothing."""
-        if isinstance(dtype, str) and dtype.split(":")[0] == "cpu":
+    def to(self, *args: Any, dtype: Any = None, device: Any = None,
+           non_blocking: bool = False) -> Module:
+        """Cast floating-point parameters and buffers to a dtype, in place (like PyTorch):
+        `to(dtype)`, `to(tensor)` (its dtype), `to("cpu", dtype)`, `to(device=..., dtype=...)`.
+        A device (the CPU, the only one) is accepted and changes nothing."""
+        for arg in args:
+            if isinstance(arg, Tensor):
+                dtype = arg.dtype
+            elif isinstance(arg, (str, Device)):
+                device = arg
+            elif arg is not None:
+                dtype = arg
+        check_device(device, "Module.to()")
+        if dtype is None:
             return self
         dtype = np.dtype(dtype)
         if dtype.kind != "f":
