@@ -41,6 +41,8 @@ class Optimizer:
 
     #: Every state entry a subclass may keep for a parameter (load_state_dict refuses others).
     state_keys: tuple[str, ...] = ()
+    #: Those of them that are one number per parameter rather than an array like it.
+    scalar_state_keys: tuple[str, ...] = ()
 
     def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
         self.defaults: dict[str, Any] = dict(defaults)
@@ -362,6 +364,12 @@ class Optimizer:
                 continue
             if key == "step":
                 out[key] = _step_count(value, where)
+                continue
+            if key in self.scalar_state_keys:  # a number per parameter (NAdam's mu_product)
+                arr = value._data if isinstance(value, Tensor) else np.asarray(value)
+                if arr.shape != () or arr.dtype.kind not in "fiu":
+                    raise ValueError(f"{where} {key!r} must be a number, got {value!r}.")
+                out[key] = float(arr)
                 continue
             arr = value._data if isinstance(value, Tensor) else np.asarray(value)
             if arr.shape != p.shape or arr.dtype.kind not in "fiu":
