@@ -122,3 +122,9 @@ def test_hooks_refuse_bad_input():
     x.register_hook(lambda g: tg.ones(3))
     with pytest.raises(RuntimeError, match="a gradient hook returned Tensor"):
         (x * 2).sum().backward()
+
+
+def test_one_hot_names_a_negative_label():
+    with pytest.raises(ValueError, match="one_hot: class values must be non-negative, got -1"):
+        tg.nn.functional.one_hot(tg.tensor([-1, 2]))
+    assert tg.nn.functional.one_hot(tg.tensor([0, 2])).tolist() == [[1, 0, 0], [0, 0, 1]]

@@ -25,9 +25,12 @@ def one_hot(labels: Any, num_classes: int = -1, dtype: Any = np.int64) -> Any:
         )
     y = y.astype(np.int64, copy=False)
     lo, hi = (int(y.min()), int(y.max())) if y.size else (0, -1)
+    if lo < 0:
+        raise ValueError(f"one_hot: class values must be non-negative, got {lo}; labels are "
+                         "indices 0 .. num_classes - 1.")
     if num_classes == -1:
         num_classes = hi + 1
-    if lo < 0 or hi >= num_classes:
+    if hi >= num_classes:
         raise ValueError(
             f"one_hot: class values must be in [0, {num_classes - 1}], got values from {lo} "
             f"to {hi}; labels must be non-negative, and num_classes above the largest "
