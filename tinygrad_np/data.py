@@ -18,8 +18,20 @@ from .tensor import Tensor
 __all__ = ["DataLoader", "one_hot", "train_test_split"]
 
 
-def _as_array(x: Any) -> np.ndarray:
-    return x.detach().data if isinstance(x, Tensor) else np.asarray(x)
+def _as_array(x: Any, who: str = "DataLoader") -> np.ndarray:
+    if isinstance(x, Tensor):
+        return x.detach().data
+    try:
+        return np.asarray(x)
+    except ValueError as err:  # ragged nested lists
+        raise ValueError(
+            f"{who}: cannot read {type(x).__name__} as an array ({err}); pass arrays, or lists "
+            "whose rows all have the same length."
+        ) from None
+
+
+_KINDS = {"O": "Python objects", "U": "strings", "S": "bytes", "V": "structured records",
+          "M": "datetimes", "m": "timedeltas"}
 
 
 def _same_length(who: str, arrays: list[np.ndarray]) -> int:
@@ -60,6 +72,16 @@ class DataLoader:
                  drop_last: bool = False, seed: int | None = None) -> None:
         self.arrays = [_as_array(a) for a in arrays]
         self.num_samples = _same_length("DataLoader", self.arrays)
+        for i, a in enumerate(self.arrays):
+            # Tensors hold numbers; an object or string array would fail (or pickle) only
+            # later, in the middle of an epoch, far from the line that built the loader.
+            if a.dtype.kind not in "biufc":
+                what = _KINDS.get(a.dtype.kind, "not numeric")
+                raise TypeError(
+                    f"DataLoader: array {i} has dtype {a.dtype} ({what}); batches become "
+                    "Tensors, which hold numbers: convert it first, e.g. np.asarray(x, "
+                    "dtype=np.float32), or encode strings as integer ids."
+                )
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
                 or batch_size < 1:
             raise ValueError(
@@ -109,7 +131,7 @@ def one_hot(labels: Any, num_classes: int = -1, dtype: Any = np.int64) -> Any:
     array in gives an array out.
     """
     is_tensor = isinstance(labels, Tensor)
-    y = _as_array(labels)
+    y = _as_array(labels, "one_hot")
     if y.dtype.kind not in "iub":
         raise TypeError(
             f"one_hot: class labels must be integers, got dtype {y.dtype}; convert them with "
@@ -139,7 +161,7 @@ def train_test_split(*arrays: Any, test_size: float | int = 0.25, seed: int | No
     `shuffle=True` the rows are permuted by a generator seeded with `seed` (the `manual_seed`
     generator when `seed` is None); with `shuffle=False` the last rows are the test set.
     """
-    arrs = [_as_array(a) for a in arrays]
+    arrs = [_as_array(a, "train_test_split") for a in arrays]
     n = _same_length("train_test_split", arrs)
     if isinstance(test_size, (float, np.floating)):
         if not 0.0 < test_size < 1.0:
