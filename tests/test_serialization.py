@@ -257,7 +257,9 @@ def _rewrite(path, drop=(), add=None, manifest=None):
     with zipfile.ZipFile(path, "w") as zf:
         zf.comment = comment
         for name, data in members.items():
-            zf.writestr(name, data)
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.external_attr, info.create_system = 0o644 << 16, 3  # as save writes them
+            zf.writestr(info, data)
 
 
 def test_refuses_wrong_keys(tmp_path):

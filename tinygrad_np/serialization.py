@@ -70,6 +70,7 @@ MAX_DEPTH = 100             # nesting of dicts/lists/tuples; save refuses deeper
 MAX_EXPANSION = 2**30       # bytes compressed members may add over their size on disk: 1 GiB
 
 _CHUNK = 1 << 20
+_EXTERNAL_ATTR = 0o644 << 16  # a regular file, rw-r--r--
 _MEMBER_SUFFIX = ".npy"
 _SAFETENSORS_DTYPES = {
     "BOOL": np.dtype(np.bool_), "U8": np.dtype(np.uint8), "I8": np.dtype(np.int8),
@@ -183,7 +184,8 @@ def _write_npz(fh: IO[bytes], members: list[tuple[str, bytes, np.ndarray]]) -> N
         for key, header, data in members:
             # A fixed date: the same object always gives the same bytes.
             info = zipfile.ZipInfo(key + _MEMBER_SUFFIX, date_time=(1980, 1, 1, 0, 0, 0))
-            info.external_attr = 0o644 << 16
+            info.external_attr = _EXTERNAL_ATTR
+            info.create_system = 3  # as on Unix, whatever the platform: load checks it
             info.file_size = len(header) + data.nbytes  # zip64 headers only when needed
             with zf.open(info, "w") as out:
                 out.write(header)
@@ -496,7 +498,10 @@ def _load_npz(fh: IO[bytes], where: str, limits: _Limits) -> Any:
                 zf, info, name[:-len(_MEMBER_SUFFIX)], where, limits, None)
                 for name, info in infos.items()}
             return {key: from_numpy(arr) for key, arr in members.items()}
-        manifest = _read_manifest(zf, infos.pop(MANIFEST + _MEMBER_SUFFIX), where, limits)
+        manifest = _read_manifest(zf, infos[MANIFEST + _MEMBER_SUFFIX], where, limits)
+        if manifest["format"] == FORMAT:
+            _check_metadata(infos.values(), where)
+        del infos[MANIFEST + _MEMBER_SUFFIX]
         table = _member_table(manifest, infos, zf.comment, where)
         reader = _MemberReader(zf, infos, table, where, limits)
         obj = _decode(manifest["root"], reader, where, 0, limits.depth)
@@ -556,18 +561,37 @@ def _check_directory(zf: zipfile.ZipFile, fh: IO[bytes], where: str, limits: _Li
 
 def _check_tiling(zf: zipfile.ZipFile, fh: IO[bytes], infos: Mapping[str, zipfile.ZipInfo],
                   where: str) -> None:
+    """zipfile trusts the central directory and skips most of the local headers and the end
+    record; a damaged field there can make it drop entries or read from the wrong place. Here
+    the members must tile the file from byte 0 to the directory, every local header must agree
+    with its directory entry, and the end record must count the same members."""
     pos = 0
     for info in sorted(infos.values(), key=lambda i: i.header_offset):
+        name = info.filename
         if info.header_offset != pos:
-            raise _corrupt(where, f"the zip directory places member {info.filename!r} at byte "
+            raise _corrupt(where, f"the zip directory places member {name!r} at byte "
                                   f"{info.header_offset}, but the previous member ends at {pos}")
+        if info.volume != 0:
+            raise _corrupt(where, f"member {name!r} claims to start on disk {info.volume}")
         fh.seek(pos)
         local = fh.read(30)
         if len(local) != 30 or local[:4] != b"PK\x03\x04":
-            raise _corrupt(where, f"member {info.filename!r} has no local header at byte {pos}")
-        name_len, extra_len = struct.unpack("<HH", local[26:30])
+            raise _corrupt(where, f"member {name!r} has no local header at byte {pos}")
+        (_, version, reserved, flags, method, time, date, crc, csize, usize, name_len,
+         extra_len) = struct.unpack("<4s2B4HL2L2H", local)
+        y, mo, d, h, mi, sec = info.date_time
+        expected_time, expected_date = h << 11 | mi << 5 | sec // 2, (y - 1980) << 9 | mo << 5 | d
+        described = flags & 0x08  # sizes and CRC follow the data instead
+        if ((version, reserved, flags, method, time, date)
+                != (info.extract_version, info.reserved, info.flag_bits, info.compress_type,
+                    expected_time, expected_date)
+                or (not described and crc != info.CRC)
+                or (not described and csize not in (info.compress_size, 0xFFFFFFFF))
+                or (not described and usize not in (info.file_size, 0xFFFFFFFF))):
+            raise _corrupt(where, f"the local header of member {name!r} disagrees with the zip "
+                                  "directory")
         pos += 30 + name_len + extra_len + info.compress_size
-        if info.flag_bits & 0x08:  # a data descriptor follows (archives written to a stream)
+        if described:  # the data descriptor (archives written to a stream)
             fh.seek(pos)
             pos += 4 if fh.read(4) == b"PK\x07\x08" else 0
             pos += 20 if max(info.file_size, info.compress_size) >= 0xFFFFFFFF else 12
@@ -575,6 +599,39 @@ def _check_tiling(zf: zipfile.ZipFile, fh: IO[bytes], infos: Mapping[str, zipfil
     if pos != start_dir:
         raise _corrupt(where, f"the members end at byte {pos}, but the zip directory starts at "
                               f"{start_dir}: a member is missing from the directory")
+    size = _file_size(fh)
+    tail_at = size - 22 - len(zf.comment)
+    fh.seek(max(0, tail_at))
+    tail = fh.read()
+    if tail_at < 0 or tail[:4] != b"PK\x05\x06" or tail[22:] != zf.comment:
+        raise _corrupt(where, "the zip end record is not where its comment says")
+    disk, cd_disk, on_disk, total, _, _, comment_len = struct.unpack("<4H2LH", tail[4:22])
+    if (disk, cd_disk, comment_len) != (0, 0, len(zf.comment)) or any(
+            n not in (len(infos), 0xFFFF) for n in (on_disk, total)):
+        raise _corrupt(where, f"the zip end record counts {total} members, the directory lists "
+                              f"{len(infos)}")
+    # zipfile reads the directory from a buffer and forgives lengths that run past its end;
+    # walked by their raw lengths, the entries must end exactly where the end records begin.
+    fh.seek(start_dir)
+    for _ in infos:
+        entry = fh.read(46)
+        if len(entry) != 46 or entry[:4] != b"PK\x01\x02":
+            raise _corrupt(where, "the zip directory is damaged")
+        fh.seek(sum(struct.unpack("<3H", entry[28:34])), os.SEEK_CUR)
+    end = fh.tell()
+    if end != tail_at and not (end == tail_at - 76 and fh.read(4) == b"PK\x06\x06"):
+        raise _corrupt(where, f"the zip directory's entries end at byte {end}, its end record "
+                              f"starts at {tail_at}")
+
+
+def _check_metadata(infos: Iterator[zipfile.ZipInfo] | Any, where: str) -> None:
+    """The directory fields zipfile ignores (attributes, "made by"): save writes fixed values,
+    so in a format-2 archive a change there is damage too, and no byte goes unchecked."""
+    for info in infos:
+        if (info.create_system, info.create_version, info.internal_attr, info.external_attr,
+                info.comment) != (3, info.extract_version, 0, _EXTERNAL_ATTR, b""):
+            raise _corrupt(where, f"the zip directory entry of member {info.filename!r} has "
+                                  "fields save never writes")
 
 
 def _first_local_name(fh: IO[bytes], where: str) -> str | None:
@@ -859,9 +916,26 @@ def _safetensors_bytes(obj: Any) -> bytes:
             )
         arrays[key] = np.ascontiguousarray(arr.astype(little, copy=False))
     st = _safetensors("save")
-    # PyTorch-style metadata, plus the key order (safetensors sorts its members).
-    metadata = {"format": "pt", "tinygrad_np.order": json.dumps(list(arrays))}
+    # PyTorch-style metadata, plus the key order (safetensors sorts its members) and a digest:
+    # the format itself has no checksum, so without it a damaged byte would load silently.
+    order = list(arrays)
+    metadata = {"format": "pt", "tinygrad_np.order": json.dumps(order),
+                "tinygrad_np.sha256": _st_digest(order, arrays)}
     return st.save(arrays, metadata=metadata)
+
+
+def _st_digest(order: list[str], arrays: Mapping[str, np.ndarray]) -> str:
+    """SHA-256 over every tensor's name, dtype, shape and bytes, in order."""
+    names = {dtype: name for name, dtype in _SAFETENSORS_DTYPES.items()}
+    digest = hashlib.sha256()
+    for key in order:
+        arr = np.ascontiguousarray(arrays[key])
+        dtype = names.get(arr.dtype.newbyteorder("<"), str(arr.dtype))
+        digest.update(json.dumps([key, dtype, list(arr.shape)]).encode() + b"\0")
+        flat = arr.reshape(-1).view(np.uint8) if arr.size else np.zeros(0, np.uint8)
+        for start in range(0, flat.nbytes, _CHUNK):
+            digest.update(flat[start:start + _CHUNK])
+    return digest.hexdigest()
 
 
 def _load_safetensors(fh: IO[bytes], where: str, limits: _Limits) -> dict[str, Tensor]:
@@ -939,12 +1013,21 @@ def _load_safetensors(fh: IO[bytes], where: str, limits: _Limits) -> dict[str, T
     except Exception as err:  # noqa: BLE001 - safetensors' own checks: damage, reported so
         raise _corrupt(where, f"safetensors refused it ({type(err).__name__}: {err})") from None
     order = list(header)
-    if isinstance(metadata, dict):
+    ours = ("tinygrad_np.order", "tinygrad_np.sha256")  # either one marks a file save wrote
+    if isinstance(metadata, dict) and any(key in metadata for key in ours):
+        # Written by save: its order and digest must check out. (Files from elsewhere carry
+        # no checksum; for them only the structure above can be checked.)
         try:
-            saved = json.loads(metadata.get("tinygrad_np.order", "null"))
-        except (TypeError, ValueError):
+            saved = json.loads(metadata["tinygrad_np.order"])
+            digest = metadata["tinygrad_np.sha256"]
+        except (KeyError, TypeError, ValueError):
             saved = None
-        if isinstance(saved, list) and sorted(saved) == sorted(order):
-            order = saved
+        if (set(metadata) != {"format", "tinygrad_np.order", "tinygrad_np.sha256"}
+                or metadata["format"] != "pt" or not isinstance(saved, list)
+                or sorted(saved) != sorted(order)):
+            raise _corrupt(where, "the safetensors metadata written by tinygrad_np is damaged")
+        order = saved
+        if _st_digest(order, arrays) != digest:
+            raise _corrupt(where, "the tensors do not match the SHA-256 in the file's metadata")
     # The library's arrays are read-only views of its buffer; copies are writable Tensors.
     return {key: from_numpy(np.array(arrays[key])) for key in order}
