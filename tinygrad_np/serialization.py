@@ -65,7 +65,7 @@ MARKER = FORMAT.encode()  # the archive comment: says "strict checks apply" even
 # hostile file cannot exhaust memory. Each is a keyword of `load`.
 MAX_BYTES = 2**35           # all arrays together, after decompression: 32 GiB
 MAX_ARRAY_BYTES = 2**33     # one array: 8 GiB
-MAX_MANIFEST_BYTES = 2**24  # JSON manifest (or safetensors header): 16 MiB (~100k tensors)
+MAX_MANIFEST_BYTES = 2**22  # JSON manifest (or safetensors header): 4 MiB (~20k tensors)
 MAX_DEPTH = 100             # nesting of dicts/lists/tuples; save refuses deeper objects too
 MAX_EXPANSION = 2**30       # bytes compressed members may add over their size on disk: 1 GiB
 
