@@ -674,6 +674,8 @@ def _read_npy(zf: zipfile.ZipFile, info: zipfile.ZipInfo, key: str, where: str,
         if dtype.hasobject:
             raise _pickle_refused(
                 where, f"member {key!r} holds Python objects (dtype {dtype}) as a pickle")
+        if not all(type(n) is int and n >= 0 for n in shape):  # numpy's parser takes (-1,)
+            raise _corrupt(where, f"member {key!r} is not a valid .npy array (shape {shape})")
         count = math.prod(shape)
         nbytes = count * dtype.itemsize
         if nbytes > limits.array_bytes:
@@ -809,7 +811,7 @@ def _decode(node: Any, read: Callable[[Any], np.ndarray], where: str, depth: int
             max_depth: int) -> Any:
     if node is None or type(node) in (bool, int, float, str):
         return node
-    if depth >= max_depth:
+    if depth > max_depth:  # the same bound save applies, so what save writes, load reads
         raise CheckpointLimitError(
             f"{where}: the manifest nests deeper than max_depth={max_depth}; pass a larger "
             "max_depth to load a file you trust."
@@ -914,7 +916,9 @@ def _safetensors_bytes(obj: Any) -> bytes:
                 f"hold (it holds {', '.join(sorted(_SAFETENSORS_DTYPES))}); cast it or save as "
                 ".npz."
             )
-        arrays[key] = np.ascontiguousarray(arr.astype(little, copy=False))
+        arr = arr.astype(little, copy=False)
+        # Not np.ascontiguousarray, which would turn a 0-d array (num_batches_tracked) into 1-d.
+        arrays[key] = arr if arr.flags.c_contiguous else arr.copy(order="C")
     st = _safetensors("save")
     # PyTorch-style metadata, plus the key order (safetensors sorts its members) and a digest:
     # the format itself has no checksum, so without it a damaged byte would load silently.
@@ -929,10 +933,11 @@ def _st_digest(order: list[str], arrays: Mapping[str, np.ndarray]) -> str:
     names = {dtype: name for name, dtype in _SAFETENSORS_DTYPES.items()}
     digest = hashlib.sha256()
     for key in order:
-        arr = np.ascontiguousarray(arrays[key])
+        arr = arrays[key]
         dtype = names.get(arr.dtype.newbyteorder("<"), str(arr.dtype))
         digest.update(json.dumps([key, dtype, list(arr.shape)]).encode() + b"\0")
-        flat = arr.reshape(-1).view(np.uint8) if arr.size else np.zeros(0, np.uint8)
+        flat = (np.ascontiguousarray(arr).reshape(-1).view(np.uint8) if arr.size
+                else np.zeros(0, np.uint8))
         for start in range(0, flat.nbytes, _CHUNK):
             digest.update(flat[start:start + _CHUNK])
     return digest.hexdigest()
