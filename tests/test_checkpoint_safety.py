@@ -352,7 +352,7 @@ def test_concurrent_threads_saving_to_one_path(tmp_path):
 
     def saver(i):
         try:
-            for _ in range(25):
+            for _ in range(50):  # as in the probe: 4 threads, 50 rounds
                 tg.save(payload(i), path)
         except Exception as err:  # noqa: BLE001 - collected and asserted empty
             errors.append(err)

@@ -406,7 +406,7 @@ def load(
     if os.path.isdir(path):
         raise IsADirectoryError(f"load: {path!r} is a directory; pass the checkpoint inside it.")
     with open(path, "rb") as fh:
-        return _load_from(fh, path, limits)
+        return _load_from(fh, path, limits, path)
 
 
 class _Limits:
@@ -422,7 +422,7 @@ class _Limits:
         self.expansion = int(max_expansion)
 
 
-def _load_from(fh: IO[bytes], name: str, limits: _Limits) -> Any:
+def _load_from(fh: IO[bytes], name: str, limits: _Limits, path: str | None = None) -> Any:
     where = f"load({name!r})"
     start = fh.tell()
     head = fh.read(16)
@@ -430,7 +430,7 @@ def _load_from(fh: IO[bytes], name: str, limits: _Limits) -> Any:
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         return _load_npz(fh, where, limits)
     if len(head) >= 10 and head[8:9] == b"{" and head[9:10] in (b'"', b" ", b"}", b"\n"):
-        return _load_safetensors(fh, where, limits)
+        return _load_safetensors(fh, where, limits, path)
     raise _not_a_checkpoint(where, head[:8])
 
 
@@ -943,7 +943,8 @@ def _st_digest(order: list[str], arrays: Mapping[str, np.ndarray]) -> str:
     return digest.hexdigest()
 
 
-def _load_safetensors(fh: IO[bytes], where: str, limits: _Limits) -> dict[str, Tensor]:
+def _load_safetensors(fh: IO[bytes], where: str, limits: _Limits, path: str | None
+                      ) -> dict[str, Tensor]:
     """Check the header against the file size and the limits before letting safetensors
     allocate anything; then read through its NumPy API."""
     start = fh.tell()
@@ -1012,9 +1013,14 @@ def _load_safetensors(fh: IO[bytes], where: str, limits: _Limits) -> dict[str, T
         raise _corrupt(where, f"the tensors end at byte {8 + n + pos:,}, but the file has "
                               f"{size:,} bytes")
     st = _safetensors("load")
-    fh.seek(start)
     try:
-        arrays = st.load(fh.read())
+        if path is not None and start == 0:  # one tensor at a time, not the whole file
+            import safetensors
+            with safetensors.safe_open(path, framework="np") as sf:
+                arrays = {key: sf.get_tensor(key) for key in sf.keys()}
+        else:
+            fh.seek(start)
+            arrays = st.load(fh.read())
     except Exception as err:  # noqa: BLE001 - safetensors' own checks: damage, reported so
         raise _corrupt(where, f"safetensors refused it ({type(err).__name__}: {err})") from None
     order = list(header)
@@ -1034,5 +1040,6 @@ def _load_safetensors(fh: IO[bytes], where: str, limits: _Limits) -> dict[str, T
         order = saved
         if _st_digest(order, arrays) != digest:
             raise _corrupt(where, "the tensors do not match the SHA-256 in the file's metadata")
-    # The library's arrays are read-only views of its buffer; copies are writable Tensors.
-    return {key: from_numpy(np.array(arrays[key])) for key in order}
+    # Arrays from a buffer (st.load) are read-only views of it: those are copied.
+    return {key: from_numpy(arrays[key] if arrays[key].flags.writeable else arrays[key].copy())
+            for key in order}
