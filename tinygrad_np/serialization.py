@@ -590,11 +590,12 @@ def _check_tiling(zf: zipfile.ZipFile, fh: IO[bytes], infos: Mapping[str, zipfil
                 or (not described and usize not in (info.file_size, 0xFFFFFFFF))):
             raise _corrupt(where, f"the local header of member {name!r} disagrees with the zip "
                                   "directory")
+        extra = fh.read(name_len + extra_len)[name_len:]
         pos += 30 + name_len + extra_len + info.compress_size
         if described:  # the data descriptor (archives written to a stream)
             fh.seek(pos)
             pos += 4 if fh.read(4) == b"PK\x07\x08" else 0
-            pos += 20 if max(info.file_size, info.compress_size) >= 0xFFFFFFFF else 12
+            pos += 20 if _has_zip64_field(extra) else 12  # 8-byte sizes with zip64
     start_dir = getattr(zf, "start_dir", pos)
     if pos != start_dir:
         raise _corrupt(where, f"the members end at byte {pos}, but the zip directory starts at "
@@ -622,6 +623,15 @@ def _check_tiling(zf: zipfile.ZipFile, fh: IO[bytes], infos: Mapping[str, zipfil
     if end != tail_at and not (end == tail_at - 76 and fh.read(4) == b"PK\x06\x06"):
         raise _corrupt(where, f"the zip directory's entries end at byte {end}, its end record "
                               f"starts at {tail_at}")
+
+
+def _has_zip64_field(extra: bytes) -> bool:
+    while len(extra) >= 4:
+        field, size = struct.unpack("<HH", extra[:4])
+        if field == 0x0001:
+            return True
+        extra = extra[4 + size:]
+    return False
 
 
 def _check_metadata(infos: Iterator[zipfile.ZipInfo] | Any, where: str) -> None:
