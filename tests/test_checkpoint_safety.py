@@ -409,7 +409,7 @@ def test_kill_9_during_save_keeps_the_old_file_and_the_next_save_sweeps(tmp_path
     orphans = 0
     for _ in range(3):
         proc = _python("1", str(path), "1000", "4000000")  # 32 MB per save
-        mine = f".{proc.pid}.tmp"
+        mine = f"-{proc.pid}.tmp"
         deadline = time.monotonic() + 60
         while (not any(n.endswith(mine) for n in temps(tmp_path))
                and time.monotonic() < deadline and proc.poll() is None):
@@ -431,10 +431,19 @@ def test_save_never_follows_a_planted_link(tmp_path):
     path = tmp_path / "ckpt.npz"
     # The old predictable temporary name, and a name in the new pattern with a dead pid.
     os.symlink(victim, f"{path}.{os.getpid()}.tmp")
-    os.symlink(victim, tmp_path / ".ckpt.npz.abcdefgh.999999999.tmp")
+    from tinygrad_np.serialization import _HOST
+    planted = tmp_path / f".ckpt.npz.abcdefgh.{_HOST}-999999999.tmp"
+    os.symlink(victim, planted)
     tg.save(payload(1), path)
     assert victim.read_text() == "precious" and check_payload(tg.load(path)) == 1
-    assert os.path.islink(tmp_path / ".ckpt.npz.abcdefgh.999999999.tmp")  # not ours: kept
+    assert os.path.islink(planted)  # not a file save wrote: kept
+    elsewhere = tmp_path / ".ckpt.npz.abcdefgh.0badc0de-999999999.tmp"
+    dead_here = planted  # now a regular file, as a killed save leaves it
+    os.unlink(planted)
+    elsewhere.write_bytes(b"another host's writer")
+    dead_here.write_bytes(b"a killed writer's leftover")
+    tg.save(payload(2), path)
+    assert elsewhere.exists() and not dead_here.exists()
 
 
 def test_failed_saves_leave_no_temporary_and_the_old_file(tmp_path, monkeypatch):

@@ -37,6 +37,7 @@ import io
 import json
 import math
 import os
+import socket
 import stat
 import struct
 import tempfile
@@ -270,6 +271,7 @@ def _is_plain_key(k: Any, depth: int = 0) -> bool:
 
 # ---- atomic writes --------------------------------------------------------------------------
 _TMP_SUFFIX = ".tmp"
+_HOST = hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
 
 
 def _write_atomically(path: str, write: Callable[[IO[bytes]], None]) -> None:
@@ -286,9 +288,10 @@ def _write_atomically(path: str, write: Callable[[IO[bytes]], None]) -> None:
     if os.path.isdir(path):
         raise IsADirectoryError(f"save: {path!r} is a directory; pass a file path inside it.")
     _sweep_stale_temps(directory, base)
-    # The pid in the name lets a later save recognise a temporary whose writer was killed.
+    # The host and pid in the name let a later save recognise a temporary whose writer was
+    # killed (and leave alone those of writers on other hosts sharing the directory).
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{base}.",
-                               suffix=f".{os.getpid()}{_TMP_SUFFIX}")
+                               suffix=f".{_HOST}-{os.getpid()}{_TMP_SUFFIX}")
     try:
         if hasattr(os, "fchmod"):
             os.fchmod(fd, _new_file_mode(path))
@@ -341,7 +344,7 @@ def _fsync_directory(directory: str) -> None:
 
 def _sweep_stale_temps(directory: str, base: str) -> None:
     """Remove temporaries of `base` whose writing process no longer exists (killed mid-save).
-    Only regular files are removed, and only when their pid is dead on this machine."""
+    Only regular files written on this host are removed, and only when their pid is dead."""
     if os.name != "posix":
         return
     prefix = f".{base}."
@@ -352,8 +355,9 @@ def _sweep_stale_temps(directory: str, base: str) -> None:
     for name in names:
         if not (name.startswith(prefix) and name.endswith(_TMP_SUFFIX)):
             continue
-        pid_text = name[len(prefix):-len(_TMP_SUFFIX)].rpartition(".")[2]
-        if not pid_text.isdigit() or int(pid_text) == os.getpid() or _alive(int(pid_text)):
+        host, _, pid_text = name[len(prefix):-len(_TMP_SUFFIX)].rpartition(".")[2].partition("-")
+        if (host != _HOST or not pid_text.isdigit() or int(pid_text) == os.getpid()
+                or _alive(int(pid_text))):
             continue
         full = os.path.join(directory, name)
         try:
