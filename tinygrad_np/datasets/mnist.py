@@ -7,11 +7,14 @@ Lookup order for each file (gzipped or raw, named `train-images.idx3-ubyte` or
 2. otherwise `$TINYGRAD_NP_DATA` (the directory itself or its `mnist/` subdirectory), the
    repository's `data/mnist/` (present in a source checkout), then `~/.cache/tinygrad_np/mnist`.
 
-Every file found is checked against the SHA-256 of its *uncompressed* content; a mismatch raises
-`CorruptedFileError` naming the file and where to put a good copy. Only files that are missing
-everywhere are downloaded (into `root`, or the cache), from a public mirror, and checked the
-same way; `download=False` (or `TINYGRAD_NP_DOWNLOAD=0`) turns that off and a missing file raises
-`FileNotFoundError` saying where to put it.
+Every file found is read in bounded memory: a raw file must have the known size before a byte is
+read, a .gz is inflated in 1 MiB steps and refused as soon as it holds more (or less) than that
+size (a decompression bomb costs one file's worth of memory); then the SHA-256 of the
+*uncompressed* content is checked. Any mismatch raises `CorruptedFileError` naming the file and
+where to put a good copy. `read_idx` reads other IDX files (Fashion-MNIST, EMNIST) with a cap.
+Only files that are missing everywhere are downloaded (into `root`, or the cache), from a public
+mirror, and checked the same way; `download=False` (or `TINYGRAD_NP_DOWNLOAD=0`) turns that off
+and a missing file raises `FileNotFoundError` saying where to put it.
 """
 
 from __future__ import annotations
@@ -217,7 +220,7 @@ def read_idx(path: str | os.PathLike, *, max_bytes: int = MAX_IDX_BYTES) -> np.n
     return np.frombuffer(body, dtype=dtype).reshape(dims)
 
 
-def _download(name: str, target: Path) -> tuple[bytes | None, list[str]]:
+def _download(name: str, target: Path) -> tuple[bytearray | None, list[str]]:
     """Fetch `name` from the mirrors into `target`; returns (content or None, errors). The
     response is read up to a bound (a .gz is never larger than its content plus a little), and
     inflated with the same size checks as a local file."""
@@ -242,7 +245,7 @@ def _download(name: str, target: Path) -> tuple[bytes | None, list[str]]:
             if digest != SHA256[name]:
                 raise ValueError("downloaded content fails the SHA-256 check")
             os.replace(tmp, target / (name + ".gz"))
-            return bytes(content), errors
+            return content, errors
         except (OSError, EOFError, ValueError, zlib.error, http.client.HTTPException) as err:
             errors.append(f"{url}: {err}")
         finally:
