@@ -632,3 +632,45 @@ def test_plain_npz_variants_still_load(writer, tmp_path):
     stream = _Stream()
     tg.save(small_checkpoint(), stream)  # save into a stream, too
     assert is_small_checkpoint(tg.load(io.BytesIO(bytes(stream.data))))
+
+
+class _FakeResponse:
+    """What urlopen returns, serving `chunks` lazily."""
+
+    def __init__(self, chunks):
+        self.chunks = iter(chunks)
+
+    def read(self, n=-1):
+        return next(self.chunks, b"")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def test_downloads_are_bounded_and_checked_like_local_files(tmp_path, monkeypatch):
+    import urllib.request
+    bomb = tmp_path / "bomb.gz"
+    bombs.gzip_bomb(bomb, gib=1)
+    served = {"n": 0}
+
+    def urlopen(url, *args, **kwargs):
+        served["n"] += 1
+        if served["n"] == 1:  # a gzip bomb from the first mirror
+            return _FakeResponse([bomb.read_bytes()])
+        return _FakeResponse(bytes(1 << 20) for _ in range(10**6))  # an endless response
+
+    monkeypatch.setattr(urllib.request, "urlopen", urlopen)
+    target, messages = tmp_path / "mnist", []
+
+    def run():
+        with pytest.raises(FileNotFoundError) as info:
+            load_mnist(target, download=True)
+        messages.append(str(info.value))
+
+    assert peak_mib(run) < 100  # the expected 47 MB, and 1 MiB chunks
+    assert "holds more than the expected 47,040,016 bytes" in messages[0]
+    assert "the response exceeds 48,088,592 bytes" in messages[0]
+    assert served["n"] == 2 and list(target.iterdir()) == []  # no partial file left
