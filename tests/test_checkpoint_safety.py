@@ -358,11 +358,13 @@ def test_concurrent_threads_saving_to_one_path(tmp_path):
             errors.append(err)
 
     def reader():
-        while not stop.is_set():
+        while True:  # at least one load, however the threads are scheduled
             try:
                 loads.append(check_payload(tg.load(path)))
             except Exception as err:  # noqa: BLE001
                 errors.append(err)
+            if stop.is_set():
+                break
 
     threads = [threading.Thread(target=saver, args=(i,)) for i in range(1, 5)]
     watcher = threading.Thread(target=reader)

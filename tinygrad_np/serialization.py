@@ -72,6 +72,8 @@ MAX_EXPANSION = 2**30       # bytes compressed members may add over their size o
 
 _CHUNK = 1 << 20
 _EXTERNAL_ATTR = 0o644 << 16  # a regular file, rw-r--r--
+_ST_ORDER, _ST_SHA256 = "tinygrad_np.order", "tinygrad_np.sha256"  # .safetensors metadata
+_ST_KEYS = (_ST_ORDER, _ST_SHA256)
 _MEMBER_SUFFIX = ".npy"
 _SAFETENSORS_DTYPES = {
     "BOOL": np.dtype(np.bool_), "U8": np.dtype(np.uint8), "I8": np.dtype(np.int8),
@@ -937,8 +939,8 @@ def _safetensors_bytes(obj: Any) -> bytes:
     # PyTorch-style metadata, plus the key order (safetensors sorts its members) and a digest:
     # the format itself has no checksum, so without it a damaged byte would load silently.
     order = list(arrays)
-    metadata = {"format": "pt", "tinygrad_np.order": json.dumps(order),
-                "tinygrad_np.sha256": _st_digest(order, arrays)}
+    metadata = {"format": "pt", _ST_ORDER: json.dumps(order),
+                _ST_SHA256: _st_digest(order, arrays)}
     return st.save(arrays, metadata=metadata)
 
 
@@ -955,6 +957,14 @@ def _st_digest(order: list[str], arrays: Mapping[str, np.ndarray]) -> str:
         for start in range(0, flat.nbytes, _CHUNK):
             digest.update(flat[start:start + _CHUNK])
     return digest.hexdigest()
+
+
+def _near_our_key(key: Any) -> bool:
+    """A metadata key save writes, or one a few damaged bytes away from it: a file whose marker
+    keys are damaged must not pass for a file from elsewhere (which carries no checksum)."""
+    return isinstance(key, str) and any(
+        len(key) == len(ours) and sum(a != b for a, b in zip(key, ours)) <= 4
+        for ours in _ST_KEYS)
 
 
 def _load_safetensors(fh: IO[bytes], where: str, limits: _Limits, path: str | None
@@ -1038,16 +1048,15 @@ def _load_safetensors(fh: IO[bytes], where: str, limits: _Limits, path: str | No
     except Exception as err:  # noqa: BLE001 - safetensors' own checks: damage, reported so
         raise _corrupt(where, f"safetensors refused it ({type(err).__name__}: {err})") from None
     order = list(header)
-    ours = ("tinygrad_np.order", "tinygrad_np.sha256")  # either one marks a file save wrote
-    if isinstance(metadata, dict) and any(key in metadata for key in ours):
+    if isinstance(metadata, dict) and any(_near_our_key(key) for key in metadata):
         # Written by save: its order and digest must check out. (Files from elsewhere carry
         # no checksum; for them only the structure above can be checked.)
         try:
-            saved = json.loads(metadata["tinygrad_np.order"])
-            digest = metadata["tinygrad_np.sha256"]
+            saved = json.loads(metadata[_ST_ORDER])
+            digest = metadata[_ST_SHA256]
         except (KeyError, TypeError, ValueError):
             saved = None
-        if (set(metadata) != {"format", "tinygrad_np.order", "tinygrad_np.sha256"}
+        if (set(metadata) != {"format", *_ST_KEYS}
                 or metadata["format"] != "pt" or not isinstance(saved, list)
                 or sorted(saved) != sorted(order)):
             raise _corrupt(where, "the safetensors metadata written by tinygrad_np is damaged")
