@@ -411,7 +411,9 @@ def _stage(key: str, value: Any, target: Tensor) -> tuple[str | None, np.ndarray
     """(a problem, None) or (None, `value` as an array of the target's dtype): all the checks
     copy_ would make, done before any write."""
     try:
-        array = value.data if isinstance(value, Tensor) else np.asarray(value)
+        # The arrays themselves (_data), whatever `.data` returns (an array here, a Tensor in
+        # PyTorch's convention).
+        array = value._data if isinstance(value, Tensor) else np.asarray(value)
     except (TypeError, ValueError) as err:
         return (f"value for {key} cannot be read as an array ({err}); pass a Tensor or a "
                 "NumPy array.", None)
@@ -423,7 +425,7 @@ def _stage(key: str, value: Any, target: Tensor) -> tuple[str | None, np.ndarray
         return (f"dtype mismatch for {key}: cannot copy a value of dtype {array.dtype} into a "
                 f"{target.dtype} tensor; convert it first, e.g. value.astype(np.{target.dtype}).",
                 None)
-    if not target.data.flags.writeable:
+    if not target._data.flags.writeable:
         return (f"{key} is read-only in the current model (e.g. an expand()/broadcast_to() "
                 "view); give the module a writable tensor (.clone()) before loading.", None)
     return None, array.astype(target.dtype, copy=False)
