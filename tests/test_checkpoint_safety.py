@@ -676,3 +676,39 @@ def test_downloads_are_bounded_and_checked_like_local_files(tmp_path, monkeypatc
     assert "holds more than the expected 47,040,016 bytes" in messages[0]
     assert "the response exceeds 48,088,592 bytes" in messages[0]
     assert served["n"] == 2 and list(target.iterdir()) == []  # no partial file left
+
+
+def test_loads_from_unseekable_streams_are_bounded():
+    class Pipe(io.RawIOBase):
+        def __init__(self, data):
+            self.src = io.BytesIO(data)
+
+        def readable(self):
+            return True
+
+        def readinto(self, b):
+            chunk = self.src.read(len(b))
+            b[:len(chunk)] = chunk
+            return len(chunk)
+
+    data = saved_bytes(small_checkpoint())
+    assert is_small_checkpoint(tg.load(Pipe(data)))
+    big = saved_bytes({"w": np.zeros(300_000)})  # 2.4 MB, over 0 + 0 + 1 MiB of slack
+    with pytest.raises(CheckpointLimitError, match="the stream holds more than 1,048,576"):
+        tg.load(Pipe(big), max_bytes=0, max_manifest_bytes=0)
+
+
+def test_a_safetensors_file_replaced_while_loading_is_refused(tmp_path, monkeypatch):
+    safetensors = pytest.importorskip("safetensors")
+    path, other = tmp_path / "w.safetensors", tmp_path / "other.safetensors"
+    tg.save({"w": np.ones(3)}, path)
+    tg.save({"w": np.zeros(3)}, other)
+    real = safetensors.safe_open
+
+    def swapping_open(name, **kwargs):  # another process replaces the file after the check
+        os.replace(other, path)
+        return real(name, **kwargs)
+
+    monkeypatch.setattr(safetensors, "safe_open", swapping_open)
+    with pytest.raises(CorruptCheckpointError, match="replaced or changed while it was read"):
+        tg.load(path)

@@ -74,6 +74,7 @@ _CHUNK = 1 << 20
 _EXTERNAL_ATTR = 0o644 << 16  # a regular file, rw-r--r--
 _ST_ORDER, _ST_SHA256 = "tinygrad_np.order", "tinygrad_np.sha256"  # .safetensors metadata
 _ST_KEYS = (_ST_ORDER, _ST_SHA256)
+
 _MEMBER_SUFFIX = ".npy"
 _SAFETENSORS_DTYPES = {
     "BOOL": np.dtype(np.bool_), "U8": np.dtype(np.uint8), "I8": np.dtype(np.int8),
@@ -430,6 +431,17 @@ class _Limits:
 
 def _load_from(fh: IO[bytes], name: str, limits: _Limits, path: str | None = None) -> Any:
     where = f"load({name!r})"
+    if hasattr(fh, "seekable") and not fh.seekable():  # a pipe or socket: zip needs seeking
+        cap = limits.bytes + limits.manifest_bytes + (1 << 20)  # + headers and directory
+        buf = io.BytesIO()
+        while chunk := fh.read(_CHUNK):  # in chunks: read(cap) may allocate cap bytes
+            buf.write(chunk)
+            if buf.tell() > cap:
+                raise CheckpointLimitError(
+                    f"{where}: the stream holds more than {cap:,} bytes, over max_bytes plus "
+                    "max_manifest_bytes; pass larger limits to load a stream you trust.")
+        fh = buf
+        fh.seek(0)
     start = fh.tell()
     head = fh.read(16)
     fh.seek(start)
@@ -510,7 +522,12 @@ def _load_npz(fh: IO[bytes], where: str, limits: _Limits) -> Any:
         del infos[MANIFEST + _MEMBER_SUFFIX]
         table = _member_table(manifest, infos, zf.comment, where)
         reader = _MemberReader(zf, infos, table, where, limits)
-        obj = _decode(manifest["root"], reader, where, 0, limits.depth)
+        try:
+            obj = _decode(manifest["root"], reader, where, 0, limits.depth)
+        except RecursionError:  # only with a max_depth raised past what Python can recurse
+            raise CheckpointLimitError(
+                f"{where}: the manifest nests deeper than Python's recursion limit allows; "
+                "pass a smaller max_depth.") from None
         unused = sorted(set(reader.keys) - reader.used)
         if unused:
             raise _corrupt(where, f"the archive has members {unused} that its manifest does not "
@@ -959,6 +976,10 @@ def _st_digest(order: list[str], arrays: Mapping[str, np.ndarray]) -> str:
     return digest.hexdigest()
 
 
+def _identity(st: os.stat_result) -> tuple[int, ...]:
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
+
+
 def _near_our_key(key: Any) -> bool:
     """A metadata key save writes, or one a few damaged bytes away from it: a file whose marker
     keys are damaged must not pass for a file from elsewhere (which carries no checksum)."""
@@ -1040,11 +1061,17 @@ def _load_safetensors(fh: IO[bytes], where: str, limits: _Limits, path: str | No
     try:
         if path is not None and start == 0:  # one tensor at a time, not the whole file
             import safetensors
+            checked = _identity(os.fstat(fh.fileno()))
             with safetensors.safe_open(path, framework="np") as sf:
                 arrays = {key: sf.get_tensor(key) for key in sf.keys()}
+            # safe_open reopens the path: it must still be the file whose header was checked.
+            if _identity(os.stat(path)) != checked:
+                raise _corrupt(where, "the file was replaced or changed while it was read")
         else:
             fh.seek(start)
             arrays = st.load(fh.read())
+    except CheckpointError:
+        raise
     except Exception as err:  # noqa: BLE001 - safetensors' own checks: damage, reported so
         raise _corrupt(where, f"safetensors refused it ({type(err).__name__}: {err})") from None
     order = list(header)
