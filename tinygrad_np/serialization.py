@@ -432,16 +432,7 @@ class _Limits:
 def _load_from(fh: IO[bytes], name: str, limits: _Limits, path: str | None = None) -> Any:
     where = f"load({name!r})"
     if hasattr(fh, "seekable") and not fh.seekable():  # a pipe or socket: zip needs seeking
-        cap = limits.bytes + limits.manifest_bytes + (1 << 20)  # + headers and directory
-        buf = io.BytesIO()
-        while chunk := fh.read(_CHUNK):  # in chunks: read(cap) may allocate cap bytes
-            buf.write(chunk)
-            if buf.tell() > cap:
-                raise CheckpointLimitError(
-                    f"{where}: the stream holds more than {cap:,} bytes, over max_bytes plus "
-                    "max_manifest_bytes; pass larger limits to load a stream you trust.")
-        fh = buf
-        fh.seek(0)
+        fh = _bounded_copy(fh, where, limits)
     start = fh.tell()
     head = fh.read(16)
     fh.seek(start)
@@ -450,6 +441,20 @@ def _load_from(fh: IO[bytes], name: str, limits: _Limits, path: str | None = Non
     if len(head) >= 10 and head[8:9] == b"{" and head[9:10] in (b'"', b" ", b"}", b"\n"):
         return _load_safetensors(fh, where, limits, path)
     raise _not_a_checkpoint(where, head[:8])
+
+
+def _bounded_copy(fh: IO[bytes], where: str, limits: _Limits) -> io.BytesIO:
+    """The rest of `fh` in memory, refused once it exceeds what the limits allow."""
+    cap = limits.bytes + limits.manifest_bytes + (1 << 20)  # + headers and directory
+    buf = io.BytesIO()
+    while chunk := fh.read(_CHUNK):  # in chunks: read(cap) may allocate cap bytes
+        buf.write(chunk)
+        if buf.tell() > cap:
+            raise CheckpointLimitError(
+                f"{where}: the stream holds more than {cap:,} bytes, over max_bytes plus "
+                "max_manifest_bytes; pass larger limits to load a stream you trust.")
+    buf.seek(0)
+    return buf
 
 
 def _not_a_checkpoint(where: str, head: bytes) -> CheckpointError:
@@ -502,7 +507,7 @@ def _file_size(fh: IO[bytes]) -> int:
 
 def _load_npz(fh: IO[bytes], where: str, limits: _Limits) -> Any:
     if fh.tell() != 0:  # zip offsets are relative to the file start: read from a copy
-        fh = io.BytesIO(fh.read())
+        fh = _bounded_copy(fh, where, limits)
     with _zip_errors(where, "reading the zip directory"):
         zf = zipfile.ZipFile(fh)
     with zf:
