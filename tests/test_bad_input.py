@@ -60,10 +60,10 @@ def truncated(tmp: Path) -> Path:
 
 
 def corrupted(tmp: Path) -> Path:
-    """Damage the .npy header inside the archive's first member."""
+    """Damage the .npy header inside the archive's second member (the first is the manifest)."""
     path = saved(tmp)
     data = bytearray(path.read_bytes())
-    at = data.index(b"NUMPY")
+    at = data.index(b"NUMPY", data.index(b"NUMPY") + 1)
     data[at + 8: at + 20] = b"\xff" * 12
     path.write_bytes(bytes(data))
     return path

@@ -12,27 +12,32 @@ from typing import Any
 import numpy as np
 
 from .creation import from_numpy
-from .ops.encoding import one_hot
 from .random import default_generator
-from .autograd.tensor_core import Tensor
+from .tensor import Tensor
 
 __all__ = ["DataLoader", "one_hot", "train_test_split"]
 
 
-def _as_array(x: Any) -> np.ndarray:
-    return x._data if isinstance(x, Tensor) else np.asarray(x)
+def _as_array(x: Any, who: str = "DataLoader") -> np.ndarray:
+    if isinstance(x, Tensor):
+        return x.detach()._data
+    try:
+        return np.asarray(x)
+    except ValueError as err:  # ragged nested lists
+        raise ValueError(
+            f"{who}: cannot read {type(x).__name__} as an array ({err}); pass arrays, or lists "
+            "whose rows all have the same length."
+        ) from None
+
+
+_KINDS = {"O": "Python objects", "U": "strings", "S": "bytes", "V": "structured records",
+          "M": "datetimes", "m": "timedeltas"}
 
 
 def _same_length(who: str, arrays: list[np.ndarray]) -> int:
     if not arrays:
         raise TypeError(f"{who}: expected at least one array, got none.")
     for i, a in enumerate(arrays):
-        if a.dtype.kind not in "biufc":
-            raise TypeError(
-                f"{who}: array {i} has dtype {a.dtype}, which is not numeric (strings or "
-                "Python objects); tensors hold numbers: encode the values first (e.g. class "
-                "labels as integers)."
-            )
         if a.ndim == 0:
             raise ValueError(
                 f"{who}: array {i} is a 0-d scalar; every array needs a first (sample) dimension."
@@ -67,6 +72,16 @@ class DataLoader:
                  drop_last: bool = False, seed: int | None = None) -> None:
         self.arrays = [_as_array(a) for a in arrays]
         self.num_samples = _same_length("DataLoader", self.arrays)
+        for i, a in enumerate(self.arrays):
+            # Tensors hold numbers; an object or string array would fail (or pickle) only
+            # later, in the middle of an epoch, far from the line that built the loader.
+            if a.dtype.kind not in "biufc":
+                what = _KINDS.get(a.dtype.kind, "not numeric")
+                raise TypeError(
+                    f"DataLoader: array {i} has dtype {a.dtype} ({what}); batches become "
+                    "Tensors, which hold numbers: convert it first, e.g. np.asarray(x, "
+                    "dtype=np.float32), or encode strings as integer ids."
+                )
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
                 or batch_size < 1:
             raise ValueError(
@@ -108,6 +123,35 @@ class DataLoader:
                 f"drop_last={self.drop_last}, seed={self.seed})")
 
 
+def one_hot(labels: Any, num_classes: int = -1, dtype: Any = np.int64) -> Any:
+    """One-hot encode integer class labels: shape (...,) -> (..., num_classes).
+
+    Like `torch.nn.functional.one_hot` (int64 by default; pass `dtype=np.float32` for targets of
+    a float loss). `num_classes=-1` uses `labels.max() + 1`. A Tensor in gives a Tensor out, an
+    array in gives an array out.
+    """
+    is_tensor = isinstance(labels, Tensor)
+    y = _as_array(labels, "one_hot")
+    if y.dtype.kind not in "iub":
+        raise TypeError(
+            f"one_hot: class labels must be integers, got dtype {y.dtype}; convert them with "
+            ".long() (a Tensor) or .astype(np.int64) (an array)."
+        )
+    y = y.astype(np.int64, copy=False)
+    lo, hi = (int(y.min()), int(y.max())) if y.size else (0, -1)
+    if num_classes == -1:
+        num_classes = hi + 1
+    if lo < 0 or hi >= num_classes:
+        raise ValueError(
+            f"one_hot: class values must be in [0, {num_classes - 1}], got values from {lo} "
+            f"to {hi}; labels must be non-negative, and num_classes above the largest "
+            "(or -1 to infer it)."
+        )
+    out = np.zeros((*y.shape, num_classes), dtype=dtype)
+    np.put_along_axis(out, y[..., None], 1, axis=-1)
+    return from_numpy(out) if is_tensor else out
+
+
 def train_test_split(*arrays: Any, test_size: float | int = 0.25, seed: int | None = None,
                      shuffle: bool = True) -> list[np.ndarray]:
     """Split aligned arrays into train and test parts, like scikit-learn's function.
@@ -117,7 +161,7 @@ def train_test_split(*arrays: Any, test_size: float | int = 0.25, seed: int | No
     `shuffle=True` the rows are permuted by a generator seeded with `seed` (the `manual_seed`
     generator when `seed` is None); with `shuffle=False` the last rows are the test set.
     """
-    arrs = [_as_array(a) for a in arrays]
+    arrs = [_as_array(a, "train_test_split") for a in arrays]
     n = _same_length("train_test_split", arrs)
     if isinstance(test_size, (float, np.floating)):
         if not 0.0 < test_size < 1.0:

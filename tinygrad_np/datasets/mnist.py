@@ -7,27 +7,32 @@ Lookup order for each file (gzipped or raw, named `train-images.idx3-ubyte` or
 2. otherwise `$TINYGRAD_NP_DATA` (the directory itself or its `mnist/` subdirectory), the
    repository's `data/mnist/` (present in a source checkout), then `~/.cache/tinygrad_np/mnist`.
 
-Every file found is checked against the SHA-256 of its *uncompressed* content; a mismatch raises
-`CorruptedFileError` naming the file and where to put a good copy. Only files that are missing
-everywhere are downloaded (into `root`, or the cache), from a public mirror, and checked the
-same way; `download=False` (or `TINYGRAD_NP_DOWNLOAD=0`) turns that off and a missing file raises
-`FileNotFoundError` saying where to put it.
+Every file found is read in bounded memory: a raw file must have the known size before a byte is
+read, a .gz is inflated in 1 MiB steps and refused as soon as it holds more (or less) than that
+size (a decompression bomb costs one file's worth of memory); then the SHA-256 of the
+*uncompressed* content is checked. Any mismatch raises `CorruptedFileError` naming the file and
+where to put a good copy. `read_idx` reads other IDX files (Fashion-MNIST, EMNIST) with a cap.
+Only files that are missing everywhere are downloaded (into `root`, or the cache), from a public
+mirror, and checked the same way; `download=False` (or `TINYGRAD_NP_DOWNLOAD=0`) turns that off
+and a missing file raises `FileNotFoundError` saying where to put it.
 """
 
 from __future__ import annotations
 
 import gzip
-import io
 import hashlib
 import http.client
+import math
 import os
+import tempfile
 import urllib.request
 import zlib
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 
-__all__ = ["CorruptedFileError", "load_mnist", "MIRRORS", "SHA256"]
+__all__ = ["CorruptedFileError", "load_mnist", "MIRRORS", "read_idx", "SHA256", "SIZES"]
 
 # SHA-256 of the uncompressed IDX files: the same whatever the compression or the mirror.
 SHA256 = {
@@ -69,49 +74,98 @@ def _candidates(directory: Path, name: str) -> list[Path]:
     return [directory / n for n in (name, name + ".gz", mirror_name, mirror_name + ".gz")]
 
 
-# Each file's uncompressed size, known before reading: a file is read (and decompressed) only
-# that far, so a damaged or hostile one cannot make load_mnist allocate more.
-SIZES = {"train-images.idx3-ubyte": 47040016, "train-labels.idx1-ubyte": 60008,
-         "t10k-images.idx3-ubyte": 7840016, "t10k-labels.idx1-ubyte": 10008}
+# Sizes of the uncompressed IDX files: a header (4 bytes of magic, 4 per dimension) and one
+# byte per pixel or label. Reading stops as soon as a file would exceed its size, so a damaged
+# or hostile file (a .gz bomb, a huge raw file) costs at most this much memory.
+SIZES = {
+    "train-images.idx3-ubyte": 16 + 60000 * 28 * 28,
+    "train-labels.idx1-ubyte": 8 + 60000,
+    "t10k-images.idx3-ubyte": 16 + 10000 * 28 * 28,
+    "t10k-labels.idx1-ubyte": 8 + 10000,
+}
+MAX_IDX_BYTES = 2**31  # read_idx's default cap on a user's IDX file (uncompressed)
+_CHUNK = 1 << 20
+# IDX type codes (the third magic byte) -> the big-endian NumPy dtype they store.
+_IDX_DTYPES = {0x08: np.dtype(np.uint8), 0x09: np.dtype(np.int8), 0x0B: np.dtype(">i2"),
+               0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
 
 
-def read_bounded(path: Path, size: int, who: str) -> bytes:
-    """The (gunzipped) content of `path`, which must be exactly `size` bytes: read in chunks
-    and refused as soon as it is longer, so memory stays bounded by `size`."""
-    with open(path, "rb") as fh:
-        gzipped = fh.read(2) == b"\x1f\x8b"
-    if not gzipped and os.path.getsize(path) != size:
-        raise CorruptedFileError(f"{who}: {path} is {os.path.getsize(path)} bytes, expected "
-                                 f"{size}.")
-    opener = gzip.open if gzipped else open
-    content = bytearray()
-    with opener(path, "rb") as fh:
-        while len(content) <= size:
-            chunk = fh.read(min(1 << 20, size + 1 - len(content)))
+class _Stream:
+    """The decompressed bytes of a raw or gzipped file, read in bounded chunks: GzipFile.read(n)
+    never inflates more than n bytes at a time."""
+
+    def __init__(self, path: Path) -> None:
+        self.raw = open(path, "rb")  # closed by close()
+        self.gzipped = self.raw.read(2) == b"\x1f\x8b"
+        self.raw.seek(0)
+        self.fh: IO[bytes] = gzip.GzipFile(fileobj=self.raw) if self.gzipped else self.raw
+        self.sha = hashlib.sha256()
+
+    def read_into(self, out: bytearray, start: int = 0) -> int:
+        """Fill out[start:] (fewer bytes at the end of the file); returns the bytes read."""
+        view, pos = memoryview(out), start
+        while pos < len(out):
+            chunk = self.fh.read(min(_CHUNK, len(out) - pos))
             if not chunk:
                 break
-            content += chunk
-    if len(content) > size:
-        raise CorruptedFileError(f"{who}: {path} decompresses to more than the {size} bytes "
-                                 "this file has (reading stopped there).")
-    if len(content) < size:
-        raise CorruptedFileError(f"{who}: {path} holds {len(content)} bytes, expected {size}.")
-    return bytes(content)
+            view[pos:pos + len(chunk)] = chunk
+            self.sha.update(chunk)
+            pos += len(chunk)
+        return pos - start
+
+    def at_end(self) -> bool:
+        """True if nothing follows; reading the end also checks a gzip trailer's CRC."""
+        return not self.fh.read(1)
+
+    def close(self) -> None:
+        self.fh.close()
+        self.raw.close()
 
 
-def _read_verified(path: Path, name: str, put_here: Path) -> bytes:
-    """The uncompressed bytes of `path`, after checking their size and SHA-256."""
-    fix = (f"delete it and put the original {name!r} (raw or .gz) in {put_here}, or run "
-           "load_mnist() again with downloading enabled to fetch a fresh copy")
+def _read_exactly(path: Path, size: int, what: str, fix: str) -> tuple[bytearray, str]:
+    """The `size` uncompressed bytes of `path` and their SHA-256; refuses a file holding more
+    or less, reading at most size + 1 bytes of its content."""
     try:
-        content = read_bounded(path, SIZES[name], "load_mnist")
-    except CorruptedFileError as err:
-        raise CorruptedFileError(f"{err} The file is damaged: {fix}.") from None
+        # A raw file's size is known without reading it (a 6 GiB file costs nothing).
+        if not _is_gzip(path) and path.stat().st_size != size:
+            raise CorruptedFileError(
+                f"{what}: {path} is {path.stat().st_size:,} bytes, but {size:,} are expected; "
+                f"{fix}."
+            )
+        stream = _Stream(path)
+        try:
+            content = bytearray(size)
+            got = stream.read_into(content)
+            extra = got == size and not stream.at_end()
+        finally:
+            stream.close()
     except (OSError, EOFError, zlib.error) as err:
         raise CorruptedFileError(
-            f"load_mnist: cannot read {path} ({err}); the file is damaged: {fix}."
+            f"{what}: cannot read {path} ({err}); the file is damaged: {fix}."
         ) from err
-    digest = hashlib.sha256(content).hexdigest()
+    if got < size:
+        raise CorruptedFileError(
+            f"{what}: {path} holds only {got:,} bytes once uncompressed, {size:,} are expected; "
+            f"the file is truncated: {fix}."
+        )
+    if extra:
+        raise CorruptedFileError(
+            f"{what}: {path} holds more than the expected {size:,} bytes once uncompressed "
+            f"(reading stopped there; a decompression bomb?); {fix}."
+        )
+    return content, stream.sha.hexdigest()
+
+
+def _is_gzip(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        return fh.read(2) == b"\x1f\x8b"
+
+
+def _read_verified(path: Path, name: str, put_here: Path) -> bytearray:
+    """The uncompressed bytes of `path`, after checking their size (while reading) and SHA-256."""
+    fix = (f"delete it and put the original {name!r} (raw or .gz) in {put_here}, or run "
+           "load_mnist() again with downloading enabled to fetch a fresh copy")
+    content, digest = _read_exactly(path, SIZES[name], "load_mnist", fix)
     if digest != SHA256[name]:
         raise CorruptedFileError(
             f"load_mnist: {path} is corrupted: the SHA-256 of its uncompressed content is "
@@ -120,38 +174,92 @@ def _read_verified(path: Path, name: str, put_here: Path) -> bytes:
     return content
 
 
-def _download(name: str, target: Path) -> tuple[bytes | None, list[str]]:
-    """Fetch `name` from the mirrors into `target`; returns (content or None, errors)."""
+def read_idx(path: str | os.PathLike, *, max_bytes: int = MAX_IDX_BYTES) -> np.ndarray:
+    """Read an IDX file (the format of MNIST, Fashion-MNIST, EMNIST), raw or gzipped, as an
+    array of its dtype and shape. The header declares the size; a file declaring more than
+    `max_bytes` (uncompressed) is refused before its data is read, and one holding more or less
+    than it declares is refused too."""
+    path = Path(path).expanduser()
+    fix = "check that it is an IDX file, or pass a larger max_bytes for a file you trust"
+    try:
+        stream = _Stream(path)
+    except OSError as err:
+        raise FileNotFoundError(f"read_idx: cannot open {path} ({err}).") from None
+    try:
+        try:
+            magic = bytearray(4)
+            got = stream.read_into(magic)
+            if got < 4 or magic[:2] != b"\0\0" or magic[2] not in _IDX_DTYPES or magic[3] == 0:
+                raise CorruptedFileError(
+                    f"read_idx: {path} does not start with an IDX header (got {bytes(magic).hex()})"
+                    f"; {fix}."
+                )
+            dtype, ndim = _IDX_DTYPES[magic[2]], magic[3]
+            dims_raw = bytearray(4 * ndim)
+            if stream.read_into(dims_raw) < len(dims_raw):
+                raise CorruptedFileError(f"read_idx: {path} ends inside its header; {fix}.")
+            dims = tuple(int(d) for d in np.frombuffer(bytes(dims_raw), dtype=">u4"))
+            nbytes = math.prod(dims) * dtype.itemsize
+            if 4 + len(dims_raw) + nbytes > max_bytes:
+                raise CorruptedFileError(
+                    f"read_idx: {path} declares shape {dims} of {dtype} ({nbytes:,} bytes), over "
+                    f"max_bytes={max_bytes:,}; {fix}."
+                )
+            body = bytearray(nbytes)
+            got = stream.read_into(body)
+            extra = got == nbytes and not stream.at_end()
+        finally:
+            stream.close()
+    except (OSError, EOFError, zlib.error) as err:
+        raise CorruptedFileError(f"read_idx: cannot read {path} ({err}); {fix}.") from err
+    if got < nbytes or extra:
+        raise CorruptedFileError(
+            f"read_idx: {path} declares shape {dims} ({nbytes:,} bytes of data) but holds "
+            f"{'more' if extra else f'{got:,}'}; {fix}."
+        )
+    return np.frombuffer(body, dtype=dtype).reshape(dims)
+
+
+def _download(name: str, target: Path) -> tuple[bytearray | None, list[str]]:
+    """Fetch `name` from the mirrors into `target`; returns (content or None, errors). The
+    response is read up to a bound (a .gz is never larger than its content plus a little), and
+    inflated with the same size checks as a local file."""
     errors = []
     remote = name.replace(".idx", "-idx") + ".gz"
+    limit = SIZES[name] + (1 << 20)
     for mirror in MIRRORS:
         url = mirror + remote
+        target.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target, prefix=f".{name}.gz.", suffix=".part")
         try:
-            with urllib.request.urlopen(url, timeout=30) as response:
-                raw = response.read(SIZES[name] + 1)  # (gzipped, it is smaller still)
-            content = gzip.GzipFile(fileobj=io.BytesIO(raw)).read(SIZES[name] + 1)
-            if len(content) != SIZES[name]:
-                raise ValueError(f"{len(content)} bytes, expected {SIZES[name]}")
+            with os.fdopen(fd, "wb") as out:
+                with urllib.request.urlopen(url, timeout=30) as response:
+                    size = 0
+                    while chunk := response.read(_CHUNK):
+                        size += len(chunk)
+                        if size > limit:
+                            raise ValueError(f"the response exceeds {limit:,} bytes")
+                        out.write(chunk)
+            content, digest = _read_exactly(Path(tmp), SIZES[name], "load_mnist",
+                                            "the mirror served a damaged file")
+            if digest != SHA256[name]:
+                raise ValueError("downloaded content fails the SHA-256 check")
+            os.replace(tmp, target / (name + ".gz"))
+            return content, errors
         except (OSError, EOFError, ValueError, zlib.error, http.client.HTTPException) as err:
             errors.append(f"{url}: {err}")
-            continue
-        if hashlib.sha256(content).hexdigest() != SHA256[name]:
-            errors.append(f"{url}: downloaded content fails the SHA-256 check")
-            continue
-        target.mkdir(parents=True, exist_ok=True)
-        tmp = target / (name + ".gz.part")
-        tmp.write_bytes(raw)
-        tmp.replace(target / (name + ".gz"))
-        return content, errors
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
     return None, errors
 
 
-def _parse_idx(content: bytes, path: str, ndim: int) -> np.ndarray:
+def _parse_idx(content: bytes | bytearray, path: str, ndim: int) -> np.ndarray:
     """Decode an IDX file of unsigned bytes with `ndim` dimensions."""
     if len(content) < 4 + 4 * ndim or content[:3] != b"\x00\x00\x08" or content[3] != ndim:
         raise CorruptedFileError(
             f"load_mnist: {path} is not an IDX file of unsigned bytes with {ndim} dimension(s) "
-            f"(header {content[:4].hex()}); replace it with the original file."
+            f"(header {bytes(content[:4]).hex()}); replace it with the original file."
         )
     dims = tuple(int(d) for d in np.frombuffer(content, dtype=">u4", count=ndim, offset=4))
     body = np.frombuffer(content, dtype=np.uint8, offset=4 + 4 * ndim)
@@ -163,7 +271,8 @@ def _parse_idx(content: bytes, path: str, ndim: int) -> np.ndarray:
     return body.reshape(dims)
 
 
-def _load_file(name: str, dirs: list[Path], target: Path, download: bool) -> tuple[bytes, str]:
+def _load_file(name: str, dirs: list[Path], target: Path, download: bool
+               ) -> tuple[bytes | bytearray, str]:
     for directory in dirs:
         for path in _candidates(directory, name):
             if path.is_file():

@@ -7,6 +7,7 @@ dotted names ("encoder.fc1.weight").
 
 from __future__ import annotations
 
+import os
 from collections import OrderedDict, namedtuple
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
@@ -373,13 +374,27 @@ class Module:
             if child is not None:
                 child._save_to(out, dot + name, keep_vars)
 
-    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True
-                        ) -> IncompatibleKeys:
-        """Copy values (Tensors or arrays) into the parameters and buffers, in place.
+    def save(self, f: Any, *, format: str | None = None) -> None:  # noqa: A002
+        """Write `state_dict()` to a path or binary file: `.npz` by default, `.safetensors` for
+        a path ending in it (or `format="safetensors"`), with PyTorch's names and layouts, so
+        `torch.nn.Module.load_state_dict(safetensors.torch.load_file(path))` reads it."""
+        from ..serialization import save
+        save(self.state_dict(), f, format=format)
 
-        With strict=True, a missing or unexpected key is an error; a shape mismatch always is.
-        All problems are reported at once. Returns (missing_keys, unexpected_keys).
+    def load_state_dict(self, state_dict: Mapping[str, Any] | str | os.PathLike[str],
+                        strict: bool = True) -> IncompatibleKeys:
+        """Copy values (Tensors or arrays) into the parameters and buffers, in place. A path
+        (an .npz or .safetensors file, e.g. from `save`) is read with `tinygrad_np.load` first.
+
+        All or nothing: every value is checked and converted to its target's dtype before the
+        first one is written, so a refused load leaves the module as it was. With strict=True,
+        a missing or unexpected key is an error; a shape or dtype mismatch, a value that is not
+        numeric, and a read-only target always are. All problems are reported at once. Returns
+        (missing_keys, unexpected_keys).
         """
+        if isinstance(state_dict, (str, os.PathLike)):
+            from ..serialization import load
+            state_dict = load(state_dict)
         if not isinstance(state_dict, Mapping):
             raise TypeError(
                 f"load_state_dict: expected a mapping of names to tensors, got "
@@ -399,38 +414,23 @@ class Module:
         for key, target in own.items():
             if key not in state_dict:
                 continue
-            value = state_dict[key]
-            array = value._data if isinstance(value, Tensor) else np.asarray(value)
-            if array.shape != target.shape:
-                errors.append(
-                    f"size mismatch for {key}: copying a param with shape {array.shape} from "
-                    f"checkpoint, the shape in current model is {target.shape}."
-                )
-            elif not np.can_cast(array.dtype, target.dtype, "same_kind"):
-                # Checked here, not by copy_ below: a refused copy halfway would leave the
-                # module half-loaded.
-                errors.append(
-                    f"dtype mismatch for {key}: cannot copy a value of dtype {array.dtype} "
-                    f"into a {target.dtype} tensor; convert it first, e.g. "
-                    f"value.astype(np.{target.dtype})."
-                )
-            elif not target._data.flags.writeable:
-                errors.append(
-                    f"{key} cannot be written: its array is read-only (e.g. an expand() view or "
-                    "a memory-mapped file); replace it with a writable copy first."
-                )
+            problem, staged = _stage(key, state_dict[key], target)
+            if problem:
+                errors.append(problem)
             else:
-                updates.append((target, array))
-        if errors:  # (checked before any copy: a refused load changes nothing)
+                updates.append((target, staged))
+        if errors:
             raise RuntimeError(
                 f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
                 + "\n\t".join(errors)
                 + "\nCheck that the checkpoint was saved from the same architecture, or pass "
                 "strict=False to skip missing and unexpected keys."
             )
+        # Every value is already an array of its target's shape and dtype and every target is
+        # writable, so none of these writes can fail halfway.
         with no_grad():
-            for target, array in updates:
-                target.copy_(array)
+            for target, staged in updates:
+                target.copy_(staged)
         return IncompatibleKeys(missing, unexpected)
 
     # ---- repr -------------------------------------------------------------------------
@@ -451,3 +451,27 @@ class Module:
             return f"{type(self).__name__}(){note}"
         return (f"{type(self).__name__}({note}\n  " + "\n  ".join(extra_lines + child_lines)
                 + "\n)")
+
+
+def _stage(key: str, value: Any, target: Tensor) -> tuple[str | None, np.ndarray | None]:
+    """(a problem, None) or (None, `value` as an array of the target's dtype): all the checks
+    copy_ would make, done before any write."""
+    try:
+        # The arrays themselves (_data), whatever `.data` returns (an array here, a Tensor in
+        # PyTorch's convention).
+        array = value._data if isinstance(value, Tensor) else np.asarray(value)
+    except (TypeError, ValueError) as err:
+        return (f"value for {key} cannot be read as an array ({err}); pass a Tensor or a "
+                "NumPy array.", None)
+    if array.shape != target.shape:
+        return (f"size mismatch for {key}: copying a param with shape {array.shape} from "
+                f"checkpoint, the shape in current model is {target.shape}.", None)
+    if array.dtype.kind not in "biufc" or not np.can_cast(array.dtype, target.dtype,
+                                                           "same_kind"):
+        return (f"dtype mismatch for {key}: cannot copy a value of dtype {array.dtype} into a "
+                f"{target.dtype} tensor; convert it first, e.g. value.astype(np.{target.dtype}).",
+                None)
+    if not target._data.flags.writeable:
+        return (f"{key} is read-only in the current model (e.g. an expand()/broadcast_to() "
+                "view); give the module a writable tensor (.clone()) before loading.", None)
+    return None, array.astype(target.dtype, copy=False)
