@@ -10,3 +10,17 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 settings.load_profile("tinygrad_np")
+
+
+def pytest_addoption(parser) -> None:
+    # Long fuzz runs: `pytest tests/test_fuzz_torch.py --fuzz-examples 100000` (or the
+    # FUZZ_EXAMPLES environment variable) sets the examples per fuzz category.
+    parser.addoption("--fuzz-examples", type=int, default=None,
+                     help="Hypothesis examples per category of tests/test_fuzz_torch.py")
+
+
+def pytest_configure(config) -> None:
+    import os
+
+    if config.getoption("--fuzz-examples") is not None:
+        os.environ["FUZZ_EXAMPLES"] = str(config.getoption("--fuzz-examples"))

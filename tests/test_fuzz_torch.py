@@ -380,6 +380,12 @@ for _n, (_f, _t) in _BINOPS.items():
 
 
 
+def _tiny_mask(a: np.ndarray) -> np.ndarray:
+    with np.errstate(all="ignore"):
+        bound = float(np.finfo(a.dtype).max) ** -0.5
+        return ~np.isfinite(a) | ((a != 0) & (np.abs(a) < bound))
+
+
 def _below(a: np.ndarray, power: float) -> bool:
     """Whether a non-zero entry of `a` is below max**-power in magnitude, or not finite: there
     |a|**-1 (power 1) or |a|**-2 (power 1/2) overflows."""
@@ -389,6 +395,14 @@ def _below(a: np.ndarray, power: float) -> bool:
 
 
 def _pow_skip(v: list[np.ndarray], p: dict) -> str | None:
+    with np.errstate(all="ignore"):
+        neg = np.isneginf(v[0]) | ((v[0] == 0) & np.signbit(v[0]))
+        if (neg & (np.asarray(v[1]) != np.round(v[1]))).any():
+            # new: issue 17 family "(-inf) ** fraction": with a tensor exponent NaN here,
+            # C's pow in PyTorch (inf); with a Python exponent the other way round.
+            return known("forward")
+        if (np.isin(v[1], (0.0, 1.0)) & _tiny_mask(v[0])).any():
+            return known("hvp")  # new: issue 17 family "x**0, x**1 second derivative ..."
     if (v[1] == 0).any():
         with np.errstate(all="ignore"):
             if _below(np.where(v[1] == 0, v[0], 1).astype(v[0].dtype), 1.0):
@@ -511,7 +525,52 @@ def _var_std_skip(v: list[np.ndarray], p: dict) -> str | None:
     return _var_skip(v, p)
 
 
-SPECS["var"].skip = SPECS["std"].skip = _var_std_skip
+def _std_skip(v: list[np.ndarray], p: dict) -> str | None:
+    first = _var_std_skip(v, p)
+    if first is not None:
+        return first
+    # std is not differentiable where it is 0 (equal values): rounding of the mean decides.
+    with np.errstate(all="ignore"):
+        dim = p["dim"]
+        spread = np.ptp(v[0]) if dim is None else np.ptp(v[0], axis=dim)
+    return "grad" if (np.asarray(spread) == 0).any() else None
+
+
+SPECS["var"].skip = _var_std_skip
+SPECS["std"].skip = _std_skip
+
+
+def _remainder_skip(v: list[np.ndarray], p: dict) -> str | None:
+    # PyTorch computes a - floor(a / b) * b: where a / b overflows it gives NaN; the exact
+    # remainder (ours, C's fmod based) is finite.
+    with np.errstate(all="ignore"):
+        return "forward" if np.isinf(np.asarray(v[0]) / np.asarray(v[1])).any() else None
+
+
+SPECS["remainder"].skip = _remainder_skip
+
+
+def _div_skip(v: list[np.ndarray], p: dict) -> str | None:
+    if _tiny_mask(np.asarray(v[1])).any():
+        # new: issue 17 family "second derivative of a / b at tiny b": 1 / b**2 overflows
+        # and a zero upstream or direction gives 0 * inf = NaN (PyTorch divides twice: 0).
+        return known("hvp")
+    return None
+
+
+SPECS["div"].skip = SPECS["div_fn"].skip = _div_skip
+
+
+def _compare_skip(v: list[np.ndarray], p: dict) -> str | None:
+    if v[0].ndim and not v[1].ndim and v[0].dtype != v[1].dtype:
+        # new: issue 17 family "comparison with a 0-d tensor of a wider float": compared in
+        # float64 here, PyTorch casts the 0-d operand to float32 (as for arithmetic).
+        return known("forward")
+    return None
+
+
+for _n in ("eq", "ne", "lt", "le", "gt", "ge"):
+    SPECS[_n].skip = _compare_skip
 spec("prod", 1, lambda L, a, p: a[0].prod() if p["dim"] is None else a[0].prod(**p),
      "{0}.prod(dim={dim}, keepdim={keepdim})", _dim_params(tuple_ok=False))
 
@@ -525,7 +584,14 @@ def _prod_skip(v: list[np.ndarray], p: dict) -> str | None:
     with np.errstate(all="ignore"):
         out = v[0].prod() if p["dim"] is None else v[0].prod(p["dim"])
         bad = (~np.isfinite(out) | (np.abs(out) < np.finfo(v[0].dtype).tiny)).any()
-    return "grad" if bad and np.isfinite(a).all() else None
+    if bad and np.isfinite(a).all() or np.isnan(a).any():
+        return "grad"  # (a NaN factor: the product is NaN, its gradient no claim)
+    # PyTorch's prod double backward divides by the factors: at a factor below sqrt(tiny) its
+    # Hessian entries are off by orders of magnitude (HVP 1.45e281 for x = [0.0072, 1e-300]
+    # where the Hessian is [[0, 1], [1, 0]]).
+    with np.errstate(all="ignore"):
+        small = (a != 0) & (np.abs(a) < np.sqrt(np.finfo(v[0].dtype).tiny))
+    return "hvp" if small.any() else None
 
 
 SPECS["prod"].skip = _prod_skip
@@ -690,7 +756,8 @@ spec("F.sigmoid", 1, lambda L, a, p: L.F.sigmoid(a[0]), "F.sigmoid({0})", covers
 spec("F.tanh", 1, lambda L, a, p: L.F.tanh(a[0]), "F.tanh({0})", covers=("tanh",))
 spec("F.linear", 2, lambda L, a, p: L.F.linear(a[0], a[1]), "F.linear({0}, {1})",
      lambda d, m: {} if len(m[1].shape) == 2 and m[0].shape and m[0].shape[-1] == m[1].shape[1]
-     and m[0].dtype == m[1].dtype else None, ("matmul",))
+     and m[0].dtype == m[1].dtype and (0 not in m[1].shape or INCLUDE_KNOWN) else None,
+     ("matmul",))  # new: issue 17 family "F.linear backward with in_features == 0 raises"
 spec("F.dropout", 1, lambda L, a, p: L.F.dropout(a[0], p=p["p"], training=p["p"] == 0.0),
      "F.dropout({0}, p={p}, training={p} == 0.0)", lambda d, m: {"p": d.choice([0.0, 0.5])}, ())
 ALL_OPS = {op.name for op in OPS}
