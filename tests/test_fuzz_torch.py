@@ -1180,7 +1180,7 @@ def known_dtype_family(kind: str, op: str, ta: str, tb: str, scalar: Any, a: np.
         # new: issue 17 family "subtraction with a bool operand": PyTorch refuses it (use ~ or
         # logical_not), we compute it: tg.tensor([1.5]) - False, tg.tensor([True]) - True.
         return "new: subtraction with a bool operand"
-    if op in ("//", "%") and ta in ints and a.size == 0:
+    if op in ("//", "%") and not ta.startswith("float") and a.size == 0:
         # new: issue 17 family "integer // or % by 0 raises on an empty tensor" (PyTorch
         # returns the empty result; it raises only where a division happens).
         return "new: integer division by 0 of an empty tensor"
