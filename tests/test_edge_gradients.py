@@ -109,7 +109,10 @@ def test_integers_to_negative_integer_powers_round_toward_zero_like_pytorch():
     assert (a ** b).tolist() == [0, 0, 1, -1, 1, 9, 5 ** 25]
     assert (2 ** tg.tensor([-1, 2])).tolist() == [0, 4]
     with pytest.raises(ZeroDivisionError, match="pow: 0 to a negative integer power"):
-        tg.tensor([0]) ** -1
+        tg.tensor([0]) ** tg.tensor([-1])
+    # A negative Python integer exponent is refused, as by PyTorch (a tensor one is not).
+    with pytest.raises(RuntimeError, match="pow: an integer tensor .* power -1 is not allowed"):
+        tg.tensor([2]) ** -1
 
 
 def test_unsigned_sums_and_products_are_int64_and_bool_squares_are_integers():
@@ -306,3 +309,35 @@ def test_cumprod_second_derivatives_at_a_tiny_element_match_finite_differences()
     numeric = (grad(x0 + 1e-6 * v) - grad(x0 - 1e-6 * v)) / 2e-6
     np.testing.assert_allclose(np.asarray(hvp), numeric, rtol=1e-8)  # PyTorch: 0 in [1]
     assert abs(numeric[1]) > 0.01
+
+
+def test_cumprod_derivatives_at_a_subnormal_running_product():
+    # cumprod([a, b]) = [a, ab]: d/da = g0 + g1 b, d/db = g1 a, exactly. PyTorch divides the
+    # running product by a, which has lost its digits when ab is subnormal: it gives -2 for
+    # the first entry below (ab rounds to 3 * 5e-324).
+    a, b = -5e-324, -2.9544386161756604
+    x = tg.tensor(np.array([a, b]), requires_grad=True)
+    x.cumprod(-1).backward(tg.tensor([1.0, 1.0]))
+    np.testing.assert_array_equal(np.asarray(x.grad), [1.0 + b, a])
+
+
+def test_inf_norm_at_nan_has_a_zero_gradient():
+    # As amax(abs(x)) (abs' is 0 at NaN) and as PyTorch: no element is hit by a NaN norm.
+    x = tg.tensor(np.array([np.nan, 1.0, -2.0]), requires_grad=True)
+    x.norm(np.inf).backward()
+    np.testing.assert_array_equal(np.asarray(x.grad), [0.0, 0.0, 0.0])
+
+
+def test_cross_entropy_smoothing_near_overflow_stays_finite_in_float32():
+    # The smoothing term sum_c w_c (-log p_c) eps / C is 2.48e37 here, within float32; PyTorch
+    # forms the unscaled sum first and overflows to inf. Ours matches the float64 value.
+    x = np.array([[1.0, 0.08, 0.17, 8.5e37]])
+    w = np.array([4.9e-6, 5.3, 0.535, 0.0297])
+
+    def loss(dtype: type) -> float:
+        return tg.nn.functional.cross_entropy(
+            tg.tensor(x.astype(dtype)), tg.tensor([3]), weight=tg.tensor(w.astype(dtype)),
+            label_smoothing=0.2, reduction="sum").item()
+
+    assert np.isfinite(loss(np.float32))
+    np.testing.assert_allclose(loss(np.float32), loss(np.float64), rtol=1e-6)

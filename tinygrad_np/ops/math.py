@@ -293,13 +293,23 @@ def bitwise_not(x: Tensor) -> Tensor:
 def isclose(x: Tensor, other: Any, rtol: float = 1e-5, atol: float = 1e-8,
             equal_nan: bool = False) -> Tensor:
     """|x - other| <= atol + rtol |other|, elementwise: a bool tensor outside the graph."""
+    _same_dtype(x, other, "isclose")
     return untracked(np.asarray(np.isclose(x._data, array_of(other), rtol, atol, equal_nan)))
 
 
 def allclose(x: Tensor, other: Any, rtol: float = 1e-5, atol: float = 1e-8,
              equal_nan: bool = False) -> bool:
     """Whether every element is close (isclose): a Python bool, as in PyTorch."""
+    _same_dtype(x, other, "allclose")
     return bool(np.allclose(x._data, array_of(other), rtol, atol, equal_nan))
+
+
+def _same_dtype(x: Tensor, other: Any, op: str) -> None:
+    # PyTorch compares closeness only within one dtype: across float32 and float64 the
+    # tolerance would be met or missed by the cast alone.
+    if isinstance(other, Tensor) and other._data.dtype != x._data.dtype:
+        raise RuntimeError(f"{op}: the tensors have dtypes {x._data.dtype} and "
+                           f"{other._data.dtype}; convert one first (e.g. b.to(a.dtype)).")
 
 
 def equal(x: Tensor, other: Any) -> bool:

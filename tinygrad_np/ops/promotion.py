@@ -40,6 +40,17 @@ def true_divide(function: Any, t: Tensor, other: Any, reverse: bool = False) -> 
     return binary(function, t, other, reverse)
 
 
+def power(function: Any, t: Tensor, other: Any, reverse: bool = False) -> Tensor:
+    """`t ** other` (or `other ** t`) by `function` (Pow). An integer tensor to a negative
+    Python integer is refused, as in PyTorch: the result would round to 0 almost everywhere
+    (a negative integer *tensor* as exponent is computed, rounded toward 0, as PyTorch does)."""
+    if (not reverse and type(other) is int and other < 0 and t._data.dtype.kind in "iub"):
+        raise RuntimeError(f"pow: an integer tensor ({t._data.dtype}) to the negative integer "
+                         f"power {other} is not allowed (as in PyTorch); use floats: "
+                         f"x.float() ** {other}.")
+    return binary(function, t, other, reverse)
+
+
 # PyTorch's type categories: an operand of a higher one decides the result's dtype.
 CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}
 

@@ -269,7 +269,12 @@ def norm(x: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, *,
     if isinstance(p, str) or not (p == np.inf or (isinstance(p, (int, float)) and p >= 1)):
         raise ValueError(f"norm(): p must be a number >= 1, inf or 'fro', got {p!r}; for "
                          "p = 0 (the count of nonzeros) use (x != 0).sum().")
-    return reductions.Norm.apply(x, float(p), dims(x, dim, None, "norm"), keepdim)
+    axes = dims(x, dim, None, "norm")
+    if p == np.inf and 0 in [x._data.shape[a] for a in axes]:
+        raise RuntimeError(f"norm(): the inf norm (a max) of an empty group has no value: dims "
+                           f"{axes} of shape {x._data.shape} include an empty one (as in "
+                           "PyTorch); check the input's size first.")
+    return reductions.Norm.apply(x, float(p), axes, keepdim)
 
 
 def median(x: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
@@ -277,6 +282,8 @@ def median(x: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
     elements, or (values, indices) along `dim`; the gradient goes to the median element."""
     if dim is None:
         flat = x.reshape(-1)
+        if flat._data.size == 0 and flat._data.dtype.kind == "f":
+            return flat.sum() * np.nan  # as PyTorch: NaN, and an (empty) gradient
         nonempty(flat, (0,), "median")
         return median(flat, 0).values
     d = one_dim(x, dim, "median")
@@ -286,6 +293,9 @@ def median(x: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
     order = np.argsort(x._data, axis=d, kind="stable")
     middle = (x._data.shape[d] - 1) // 2
     idx = np.take(order, [middle], axis=d)
+    if x._data.dtype.kind == "f":  # a NaN makes the median NaN: the first one is taken
+        nan = np.isnan(x._data)
+        idx = np.where(nan.any(axis=d, keepdims=True), nan.argmax(axis=d, keepdims=True), idx)
     values = x.gather(d, untracked(idx))
     if not keepdim:
         values, idx = values.squeeze(d), idx.squeeze(d)
@@ -308,8 +318,12 @@ def argsort(x: Tensor, dim: int = -1, descending: bool = False, stable: bool = F
     d = one_dim(x, dim, "argsort")
     data = x._data
     if descending:  # a stable descending order: ascending of the negation, NaNs first
-        key = -data if data.dtype.kind != "b" else ~data
-        return untracked(np.argsort(key, axis=d, kind="stable"))
+        if data.dtype.kind == "b":
+            return untracked(np.argsort(~data, axis=d, kind="stable"))
+        # (-NaN is NaN, which argsort puts last: the NaNs are brought first by a primary key)
+        order = np.lexsort((-data, ~np.isnan(data)), axis=d) if data.dtype.kind == "f" else \
+            np.argsort(-data, axis=d, kind="stable")
+        return untracked(order)
     return untracked(np.argsort(data, axis=d, kind="stable"))
 
 

@@ -158,6 +158,7 @@ def cat(tensors: Sequence[Any], dim: int = 0) -> Tensor:
     """Concatenate along an existing dimension; all other dimensions must match."""
     tensors = _tensor_list(tensors, "cat")
     arrays = [t._data if isinstance(t, Tensor) else np.asarray(t) for t in tensors]
+    dtype = _joined_dtype([a.dtype for a in arrays])  # the left-out empties count too
     if any(a.shape == (0,) for a in arrays) and any(a.shape != (0,) for a in arrays):
         # PyTorch's legacy rule: an empty 1-d tensor joins anything (it is left out).
         kept = [i for i, a in enumerate(arrays) if a.shape != (0,)]
@@ -175,7 +176,6 @@ def cat(tensors: Sequence[Any], dim: int = 0) -> Tensor:
                 f"cat(): shapes {shapes} differ outside dim {dim}; every tensor must have the "
                 "same size in all other dimensions."
             )
-    dtype = _joined_dtype([a.dtype for a in arrays])
     tensors = [t if a.dtype == dtype else cast(t, dtype) for t, a in zip(tensors, arrays)]
     return Cat.apply(d, *tensors)
 
@@ -319,12 +319,12 @@ def index_select(x: Tensor, dim: int, index: Any) -> Tensor:
 
 
 def masked_fill(x: Tensor, mask: Any, value: Any) -> Tensor:
-    """x with `value` where mask is True (mask broadcasts to x)."""
+    """x with `value` where mask is True; x and mask broadcast together, as in PyTorch."""
     m = np.asarray(mask._data if isinstance(mask, Tensor) else mask)
     if m.dtype != np.bool_:
         raise TypeError(f"masked_fill(): mask must be a bool tensor, got dtype {m.dtype}.")
     fill = value if isinstance(value, Tensor) else untracked(np.asarray(value, x._data.dtype))
-    return x.where(~np.broadcast_to(m, x._data.shape), fill.astype(x._data.dtype))
+    return x.where(~m, fill.astype(x._data.dtype))
 
 
 def flip(x: Tensor, dims: Any) -> Tensor:
@@ -353,6 +353,9 @@ def roll(x: Tensor, shifts: Any, dims: Any = None) -> Tensor:
 
 def repeat(x: Tensor, *sizes: Any) -> Tensor:
     """x tiled `sizes` times along each dim (new dims in front), as torch's repeat."""
+    if not sizes:
+        raise TypeError("repeat() needs the number of repeats along each dim, e.g. "
+                        "x.repeat(2, 1); got none.")
     sizes = shape_arg(sizes, "repeat")
     if len(sizes) < x._data.ndim:
         raise ValueError(f"repeat(): give at least {x._data.ndim} sizes for a tensor of shape "

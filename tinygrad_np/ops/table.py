@@ -19,7 +19,7 @@ from ..primitives import reductions as red
 from ..primitives import shape as sh
 from . import inplace, math, reductions, shape
 from .declare import Op, binary_op, function_forms, numpy_function_map, ufunc_map, unary
-from .promotion import true_divide
+from .promotion import power, true_divide
 
 OPS: list[Op] = [
     # ---- arithmetic ---------------------------------------------------------------------
@@ -30,7 +30,8 @@ OPS: list[Op] = [
               inplace=True),
     binary_op("div", ew.Div, prepare=true_divide, dunder="truediv",
               aliases=("divide", "true_divide"), ufunc=np.true_divide, inplace=True),
-    binary_op("pow", ew.Pow, dunder="pow", ufunc=np.power, inplace=True),
+    binary_op("pow", ew.Pow, prepare=power, dunder="pow", ufunc=np.power,
+              inplace=True),
     binary_op("remainder", ew.Remainder, dunder="mod", ufunc=np.remainder),
     binary_op("floor_divide", ew.FloorDiv, dunder="floordiv", ufunc=np.floor_divide,
               differentiable=False),  # recorded, but as in PyTorch its backward raises

@@ -57,7 +57,7 @@ class Mul(Function):
 
 
 class Div(Function):
-    """d(a/b) = da / b - a db / b^2"""
+    """d(a/b) = da / b - a db / b^2 = (da - (a/b) db) / b"""
 
     @staticmethod
     def forward(ctx, a, b):
@@ -68,8 +68,10 @@ class Div(Function):
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
-        # -grad a / b^2, divided in two steps: b * b underflows to 0 for |b| < 1e-154.
-        return (grad / b if need_a else None), (-(grad * a / b) / b if need_b else None)
+        # -grad a / b^2 as -(grad / b)(a / b): neither b * b (0 below 1e-154, inf above
+        # 1e154) nor grad * a (inf for large operands of a moderate a / b) is formed.
+        grad_a = grad / b
+        return (grad_a if need_a else None), (-grad_a * (a / b) if need_b else None)
 
 
 def _check_division(op: str, a, b) -> None:
@@ -299,17 +301,20 @@ class Expm1(Function):
 
 
 class Rsqrt(Function):
-    """a^(-1/2);  d rsqrt(a) = -a^(-3/2) da / 2"""
+    """a^(-1/2);  d rsqrt(a) = -a^(-3/2) da / 2 = -out^3 da / 2"""
 
     @staticmethod
     def forward(ctx, a):
-        ctx.save_for_backward(a)
-        return 1 / np.sqrt(a)
+        out = 1 / np.sqrt(a)
+        ctx.save_for_backward(out)
+        return out
 
     @staticmethod
     def backward(ctx, grad):
-        (a,) = ctx.saved_tensors
-        return -0.5 * grad / (a * np.sqrt(a))
+        # In the output: out^3 is 0 at a = inf, where a * sqrt(a) would make the second
+        # derivative inf / inf.
+        (out,) = ctx.saved_tensors
+        return -0.5 * grad * (out * out * out)
 
 
 class Tan(Function):

@@ -114,7 +114,9 @@ class Einsum(Function):
             target = "".join(c for c in mine if c in known)
             spec = ",".join([output] + [s for s, _ in others]) + "->" + target
             g = Einsum.call(spec, grad, *[op for _, op in others])
-            shape = tuple(operands[i].shape[k] if c in known else 1 for k, c in
-                          enumerate(mine))
-            grads.append(np.broadcast_to(g.reshape(shape), operands[i].shape))
+            # A letter this operand has at size 1 that the others stretch ("..." broadcast)
+            # keeps the stretched size here; the engine sums it back to 1.
+            shape = tuple(g.shape[target.index(c)] if c in known else 1 for c in mine)
+            grads.append(np.broadcast_to(g.reshape(shape),
+                                         np.broadcast_shapes(shape, operands[i].shape)))
         return (None, *grads)

@@ -96,18 +96,30 @@ def _normal_cdf(x):
     return 0.5 * (1 + Erf.call(x * SQRT1_2))
 
 
+def _at_infinity(f, x, slope: bool):
+    """f(x) with gelu's limits where x is +-inf, where the formulas give inf * 0 = NaN: the
+    value -0 and +inf, the slope 0 and 1. f sees 0 there instead, so that no NaN reaches a
+    derivative through the masked-out branch; the limits are constants (0 derivative)."""
+    xa = np.asarray(x)
+    inf = np.isinf(xa)
+    if not inf.any():
+        return f(x)
+    limit = (xa > 0) * 1.0 if slope else np.where(xa > 0, xa, -0.0)
+    return np.where(inf, limit.astype(xa.dtype), f(np.where(inf, 0, x)))
+
+
 class Gelu(Function):
     """gelu(x) = x Phi(x);  d/dx = Phi(x) + x phi(x), phi(x) = e^(-x^2/2) / sqrt(2 pi)"""
 
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return x * _normal_cdf(x)
+        return _at_infinity(lambda x: x * _normal_cdf(x), x, slope=False)
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return grad * (_normal_cdf(x) + x * (INV_SQRT_2PI * np.exp(-0.5 * (x * x))))
+        return grad * _at_infinity(_gelu_slope, x, slope=True)
 
 
 def _gelu_tanh_u(x):
@@ -121,14 +133,22 @@ class GeluTanh(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return 0.5 * x * (1 + _gelu_tanh_u(x))
+        return _at_infinity(lambda x: 0.5 * x * (1 + _gelu_tanh_u(x)), x, slope=False)
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        t = _gelu_tanh_u(x)
-        du = GELU_TANH_K * (1 + 3 * GELU_TANH_C * (x * x))
-        return grad * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du)
+        return grad * _at_infinity(_gelu_tanh_slope, x, slope=True)
+
+
+def _gelu_slope(x):
+    return _normal_cdf(x) + x * (INV_SQRT_2PI * np.exp(-0.5 * (x * x)))
+
+
+def _gelu_tanh_slope(x):
+    t = _gelu_tanh_u(x)
+    du = GELU_TANH_K * (1 + 3 * GELU_TANH_C * (x * x))
+    return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du
 
 
 class Softplus(Function):

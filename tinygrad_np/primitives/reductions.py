@@ -110,9 +110,12 @@ class Prod(Function):
 def product_of_others(x, dims):
     """For each element, the product of the other elements of its reduced group.
 
-    On arrays: exclusive cumulative products from both ends, O(n) and exact with zeros.
-    Under create_graph `x` is a Tensor and cumprod is no op here, so each group is laid out n
-    times with 1 on the diagonal and reduced by Prod itself: O(n^2), differentiable again.
+    On arrays: the group's product over x_i where that is a normal number and x_i is not 0
+    (PyTorch's rule); elsewhere exclusive cumulative products from both ends, O(n), right with
+    zeros and where a partial product overflows or underflows (where out / x_i would not be:
+    a subnormal product has lost its digits). Under create_graph `x` is a Tensor and cumprod
+    is no op here, so each group is laid out n times with 1 on the diagonal and reduced by
+    Prod itself: O(n^2), differentiable again.
     """
     keep = [i for i in range(x.ndim) if i not in dims]
     order = keep + list(dims)
@@ -122,10 +125,16 @@ def product_of_others(x, dims):
         return x * 0
     grouped = np.transpose(x, order).reshape(outer + (n,))
     if isinstance(x, np.ndarray):
-        ones = np.ones(outer + (1,), dtype=x.dtype)
-        left = np.cumprod(np.concatenate([ones, grouped[..., :-1]], axis=-1), axis=-1)
-        right = np.cumprod(np.concatenate([ones, grouped[..., :0:-1]], axis=-1), axis=-1)
-        others = left * right[..., ::-1]
+        total = grouped.prod(axis=-1, keepdims=True)
+        with np.errstate(all="ignore"):
+            others = total / grouped
+            fine = (grouped != 0) & (np.abs(total) >= np.finfo(x.dtype).tiny) & (
+                np.abs(total) <= np.finfo(x.dtype).max)
+        if not fine.all():
+            ones = np.ones(outer + (1,), dtype=x.dtype)
+            left = np.cumprod(np.concatenate([ones, grouped[..., :-1]], axis=-1), axis=-1)
+            right = np.cumprod(np.concatenate([ones, grouped[..., :0:-1]], axis=-1), axis=-1)
+            others = np.where(fine, others, left * right[..., ::-1])
     else:
         rows = np.broadcast_to(grouped.reshape(outer + (1, n)), outer + (n, n))
         others = np.where(np.eye(n, dtype=bool), 1, rows).prod(axis=-1)
@@ -147,6 +156,11 @@ class CumSum(Function):
         return CumSum.call(grad[reverse], ctx.dim)[reverse], None
 
 
+def out_size(shape: tuple[int, ...], dims: tuple[int, ...]) -> int:
+    """The number of groups a reduction over `dims` of `shape` leaves."""
+    return int(np.prod([n for i, n in enumerate(shape) if i not in dims], dtype=np.int64))
+
+
 class Norm(Function):
     """The p-norm over `dims`: (sum |x|^p)^(1/p), max |x| for p = inf.
 
@@ -158,6 +172,11 @@ class Norm(Function):
     def forward(ctx, x, p, dims, keepdim):
         ctx.p, ctx.dims = p, dims
         a = np.abs(x)
+        # A group of one element: its norm is |x| for every p, computed so (as PyTorch), not
+        # through x^2, which would overflow at 1e200 or vanish at a subnormal.
+        ctx.single = a.size == 0 or a.size // max(out_size(a.shape, dims), 1) == 1
+        if ctx.single:
+            p = 1.0
         if p == np.inf:
             out = a.max(axis=dims, keepdims=keepdim, initial=0)
         elif p == 2:
@@ -175,14 +194,17 @@ class Norm(Function):
         p = ctx.p
         shape = kept_shape(x.shape, ctx.dims)
         g, n = grad.reshape(shape), out.reshape(shape)
-        if p == 1:
-            return g * np.sign(x), None, None, None
+        if p == 1 or ctx.single:
+            xa = np.asarray(x)  # sign(x) is constant: 0 at NaN, as abs' (and PyTorch's)
+            return g * np.where(xa == xa, np.sign(xa), 0), None, None, None
         zero = np.asarray(n) == 0
         safe = np.where(zero, 1, n)  # (no division by 0 where the gradient is 0 anyway)
         if p == np.inf:
+            # No element is hit where the norm is NaN: the gradient is 0 there, as PyTorch's
+            # (and as amax(abs(x)) gives, abs' being 0 at NaN).
             hit = np.abs(np.asarray(x)) == np.asarray(n)
-            share = hit / hit.sum(axis=ctx.dims, keepdims=True)
-            return np.where(zero, 0, g * np.sign(x) * share), None, None, None
+            share = hit / np.maximum(hit.sum(axis=ctx.dims, keepdims=True), 1)
+            return np.where(zero | ~hit, 0, g * np.sign(x) * share), None, None, None
         if p == 2:
             return np.where(zero, 0, g * x / safe), None, None, None
         scale = np.abs(x) ** (p - 1) / safe ** (p - 1)
