@@ -4,16 +4,14 @@ Runs the generators of tests/test_fuzz_torch.py for N programs per category with
 0..N-1 (plus --seed-offset), prints the count per category and, for each failing family, how
 often it failed and its smallest reproducer. Usage:
 
-    PYTHONPATH=. python scripts/fuzz_torch.py -n 100000 [--categories ops,dtypes] [--known]
+    PYTHONPATH=. python scripts/fuzz_torch.py -n 100000 [--categories ops,dtypes]
 
 Reproduce one: fz.CATEGORIES[c](fz.RandomDraw(seed_of(c, seed))).
---known also runs the cases excluded as known issue-17 families, to check a fix.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 import zlib
@@ -29,12 +27,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("-n", type=int, default=100000, help="programs per category")
     ap.add_argument("--categories", default=",".join(fz.CATEGORIES))
     ap.add_argument("--seed-offset", type=int, default=0)
-    ap.add_argument("--known", action="store_true", help="include known issue-17 families")
     ap.add_argument("--report-every", type=float, default=60.0, help="seconds between reports")
     args = ap.parse_args(argv)
-    if args.known:
-        os.environ["FUZZ_KNOWN"] = "1"
-        fz.INCLUDE_KNOWN = True
     cats = [c for c in args.categories.split(",") if c]
     counts = {c: 0 for c in cats}
     fails: dict[str, list] = {}  # family -> [count, smallest Failure, seed]

@@ -19,9 +19,9 @@ Everything is derandomized (tests/conftest.py's profile), with a fixed budget pe
 `scripts/fuzz_torch.py` runs the same generators outside pytest, grouping failures by family.
 
 Cases where PyTorch itself is mathematically wrong are asserted against the math in the
-`test_pytorch_is_wrong_here_*` tests and kept out of the differential comparison. Failure
-families already listed in issue 17 are excluded where they would fire, each at a line marked
-`# known: issue 17 family "<name>"`; delete the marker's exclusion when the fix lands.
+`test_pytorch_is_wrong_here_*` tests (and tests/test_edge_gradients.py) and kept out of the
+differential comparison, as are the other deliberate differences; each is in the README's
+"Where we differ from PyTorch" section.
 """
 
 from __future__ import annotations
@@ -311,7 +311,7 @@ class Spec:
     covers: tuple[str, ...] = ()
     second_order: bool = True  # False: HVP not compared (PyTorch wrong there, see below)
     # Given the arguments' values and the parameters: the first stage ("forward", "grad",
-    # "hvp") not compared, where PyTorch is wrong or a known family fires; None compares all.
+    # "hvp") not compared, where PyTorch is wrong or we differ on purpose; None compares all.
     skip: Callable[[list[np.ndarray], dict], str | None] | None = None
     float_only: bool = True
 
@@ -398,16 +398,11 @@ def _pow_skip(v: list[np.ndarray], p: dict) -> str | None:
     with np.errstate(all="ignore"):
         neg = np.isneginf(v[0]) | ((v[0] == 0) & np.signbit(v[0]))
         if (neg & (np.asarray(v[1]) != np.round(v[1]))).any():
-            # new: issue 17 family "(-inf) ** fraction": with a tensor exponent NaN here,
-            # C's pow in PyTorch (inf); with a Python exponent the other way round.
-            return known("forward")
-        if (np.isin(v[1], (0.0, 1.0)) & _tiny_mask(v[0])).any():
-            return known("hvp")  # new: issue 17 family "x**0, x**1 second derivative ..."
+            # A tensor exponent: PyTorch takes C's pow ((-inf) ** 0.5 = inf), we NumPy's
+            # (NaN, as sqrt; README, where we differ).
+            return "forward"
     if (v[1] == 0).any():
-        with np.errstate(all="ignore"):
-            if _below(np.where(v[1] == 0, v[0], 1).astype(v[0].dtype), 1.0):
-                return known("grad")  # known: issue 17 family "x**0 at subnormal x" (tensor)
-        return "hvp"
+        return "hvp"  # PyTorch's d2/da db is 0 at b = 0 (test_pytorch_is_wrong_here_pow_mixed)
     return None
 
 
@@ -415,15 +410,6 @@ SPECS["pow"].skip = _pow_skip
 
 
 def _pow_s_skip(v: list[np.ndarray], p: dict) -> str | None:
-    if (np.isneginf(v[0]) | ((v[0] == 0) & np.signbit(v[0]))).any() and p["s"] != int(p["s"]):
-        # new: issue 17 family "(-inf) ** fraction, (-0.) ** -0.5": C's pow here (0, inf),
-        # PyTorch NaN (as for any negative base with a fractional exponent) and -inf.
-        return known("forward")
-    if p["s"] == 0.0 and _below(v[0], 1.0):
-        return known("grad")  # known: issue 17 family "x**0 at subnormal x" (also NaN, inf)
-    if p["s"] in (0.0, 1.0) and _below(v[0], 0.5):
-        # new: issue 17 family "x**0, x**1 second derivative at tiny x" (0 * x**-2 = NaN)
-        return known("hvp")
     return None
 
 
@@ -515,20 +501,14 @@ def _var_skip(v: list[np.ndarray], p: dict) -> str | None:
     return "grad" if count <= int(p["unbiased"]) else None
 
 
-def _var_std_skip(v: list[np.ndarray], p: dict) -> str | None:
-    with np.errstate(all="ignore"):
-        big = np.isfinite(v[0]) & (np.abs(v[0]) > np.sqrt(np.finfo(v[0].dtype).max) / 4)
-    if big.any():
-        # new: issue 17 family "var/std overflow": the squared deviations overflow where the
-        # variance (or std) is finite: float32 std([-8.5e37, 0.]) is inf, PyTorch 4.25e37.
-        return known("forward")
-    return _var_skip(v, p)
-
-
 def _std_skip(v: list[np.ndarray], p: dict) -> str | None:
-    first = _var_std_skip(v, p)
+    first = _var_skip(v, p)
     if first is not None:
         return first
+    if v[0].dtype == np.float64 and (np.isfinite(v[0]) & (np.abs(v[0]) > 1e154)).any():
+        # PyTorch's float64 std overflows where the std is finite; ours rescales
+        # (test_std_of_huge_float64_values_is_finite).
+        return "forward"
     # std is not differentiable where it is 0 (equal values): rounding of the mean decides.
     with np.errstate(all="ignore"):
         dim = p["dim"]
@@ -536,7 +516,7 @@ def _std_skip(v: list[np.ndarray], p: dict) -> str | None:
     return "grad" if (np.asarray(spread) == 0).any() else None
 
 
-SPECS["var"].skip = _var_std_skip
+SPECS["var"].skip = _var_skip
 SPECS["std"].skip = _std_skip
 
 
@@ -550,27 +530,8 @@ def _remainder_skip(v: list[np.ndarray], p: dict) -> str | None:
 SPECS["remainder"].skip = _remainder_skip
 
 
-def _div_skip(v: list[np.ndarray], p: dict) -> str | None:
-    if _tiny_mask(np.asarray(v[1])).any():
-        # new: issue 17 family "second derivative of a / b at tiny b": 1 / b**2 overflows
-        # and a zero upstream or direction gives 0 * inf = NaN (PyTorch divides twice: 0).
-        return known("hvp")
-    return None
 
 
-SPECS["div"].skip = SPECS["div_fn"].skip = _div_skip
-
-
-def _compare_skip(v: list[np.ndarray], p: dict) -> str | None:
-    if v[0].ndim and not v[1].ndim and v[0].dtype != v[1].dtype:
-        # new: issue 17 family "comparison with a 0-d tensor of a wider float": compared in
-        # float64 here, PyTorch casts the 0-d operand to float32 (as for arithmetic).
-        return known("forward")
-    return None
-
-
-for _n in ("eq", "ne", "lt", "le", "gt", "ge"):
-    SPECS[_n].skip = _compare_skip
 spec("prod", 1, lambda L, a, p: a[0].prod() if p["dim"] is None else a[0].prod(**p),
      "{0}.prod(dim={dim}, keepdim={keepdim})", _dim_params(tuple_ok=False))
 
@@ -679,12 +640,6 @@ def _index_params(d: Draw, m: list) -> dict | None:
         idx.insert(d.integer(0, len(idx)), None)
     cut = d.integer(1, len(idx))
     idx = idx[:cut]
-    # known: issue 17 family "mixed advanced indexing across a slice" (x[0, :, [1, 2]]): an
-    # int and a list separated by a slice or None put the indexed dim first in PyTorch.
-    adv = [i for i, k in enumerate(idx) if isinstance(k, (int, list))]
-    if used_list and adv and any(not isinstance(idx[i], (int, list))
-                                 for i in range(adv[0], adv[-1])):
-        return None
     return {"idx": tuple(idx)}
 
 
@@ -696,13 +651,12 @@ spec("mask", 2, lambda L, a, p: a[0][a[1] > p["t"]], "{0}[{1} > {t}]",
 
 def _cat_params(d: Draw, m: list) -> dict | None:
     s0, s1 = m[0].shape, m[1].shape
+    if (s0 == (0,)) != (s1 == (0,)) and s0 and s1:  # PyTorch's legacy rule: left out
+        return {"dim": d.integer(0, max(len(s0), len(s1)) - 1)}
     if not s0 or len(s0) != len(s1):
         return None
     diff = [i for i in range(len(s0)) if s0[i] != s1[i]]
     if len(diff) > 1:
-        return None
-    # known: issue 17 family "cat with an empty 1-d tensor"
-    if 0 in s0 or 0 in s1:
         return None
     return {"dim": diff[0] if diff else d.integer(-len(s0), len(s0) - 1)}
 
@@ -774,8 +728,7 @@ spec("F.sigmoid", 1, lambda L, a, p: L.F.sigmoid(a[0]), "F.sigmoid({0})", covers
 spec("F.tanh", 1, lambda L, a, p: L.F.tanh(a[0]), "F.tanh({0})", covers=("tanh",))
 spec("F.linear", 2, lambda L, a, p: L.F.linear(a[0], a[1]), "F.linear({0}, {1})",
      lambda d, m: {} if len(m[1].shape) == 2 and m[0].shape and m[0].shape[-1] == m[1].shape[1]
-     and m[0].dtype == m[1].dtype and (0 not in m[1].shape or INCLUDE_KNOWN) else None,
-     ("matmul",))  # new: issue 17 family "F.linear backward with in_features == 0 raises"
+     and m[0].dtype == m[1].dtype else None, ("matmul",))
 spec("F.dropout", 1, lambda L, a, p: L.F.dropout(a[0], p=p["p"], training=p["p"] == 0.0),
      "F.dropout({0}, p={p}, training={p} == 0.0)", lambda d, m: {"p": d.choice([0.0, 0.5])}, ())
 # -- the rest of the op table: elementwise, rounding, predicates, logic, sorting, gathers
@@ -1097,11 +1050,6 @@ def plan(prog: Program) -> tuple[str | None, str]:
     return skip, tol
 
 
-def known(stage: str) -> str | None:
-    """A stage skipped for a known issue-17 family, unless the run asks for them."""
-    return None if INCLUDE_KNOWN else stage
-
-
 def observe(L: Lib, prog: Program, d: Draw | None, skip: str | None,
             rel: float = 0.0) -> dict[str, Any]:
     """Every node, the leaves' gradients from backward(g) and a Hessian-vector product, each
@@ -1240,7 +1188,6 @@ def local_mismatch(d: Draw, sub: Program) -> bool:
                    tol) is not None
 
 
-INCLUDE_KNOWN = os.environ.get("FUZZ_KNOWN") == "1"  # scripts/fuzz_torch.py --known
 INPLACE_COVERS: tuple[str, ...] = ("setitem", "copy_", "zero_", "fill_", "add", "mul")
 DTYPE_COVERS: tuple[str, ...] = ("floor_divide", "long", "size", "remainder", "prod")
 
@@ -1293,8 +1240,7 @@ def check_dtypes(d: Draw) -> Failure | None:
     if kind == "cat":
         bshape: tuple[int, ...] = (0,) if d.chance(0.3) else b.shape
         b = b[:0] if bshape == (0,) else b
-    reason = known_dtype_family(kind, op, ta, tb, scalar, a, b)
-    if reason and not INCLUDE_KNOWN:
+    if deliberate_dtype_difference(kind, op, ta, scalar):
         return None
 
     def run(L: Lib) -> Any:
@@ -1330,47 +1276,18 @@ def check_dtypes(d: Draw) -> Failure | None:
     repro = (f"a = tg.tensor(np.array({a.tolist()!r}, dtype='{ta}'))\n"
              f"b = tg.tensor(np.array({b.tolist()!r}, dtype='{tb}'))\n{text}")
     fam = f"dtypes/{kind}/{op if kind in ('tt', 'ts', 'st', 'u') else kind}"
-    return Failure(fam + (f" [known: {reason}]" if reason else ""), detail, repro,
+    return Failure(fam, detail, repro,
                    a.size + b.size)
 
 
-def known_dtype_family(kind: str, op: str, ta: str, tb: str, scalar: Any, a: np.ndarray,
-                       b: np.ndarray) -> str | None:
-    """The known issue-17 family a dtypes case falls in, if any."""
-    ints = ("uint8", "int32", "int64")
-    if kind == "u" and op in ("sum", "sum0", "prod") and ta in ("uint8", "bool", "int32"):
-        return "uint8 sum dtype"  # known: issue 17 family "uint8 sum dtype"
-    if op == "**" and (ta == "bool" or (kind == "tt" and tb == "bool")) and (
-            kind != "tt" or scalar is True or tb == "bool"):
-        return "bool**True"  # known: issue 17 family "bool**True"
-    if kind == "u" and op == "square" and ta == "bool":
-        return "bool.square()"  # known: issue 17 family "bool.square()"
-    if op == "**" and ((kind == "tt" and ta in ints + ("bool",) and tb in ints
-                        and (b < 0).any()) or (
-            kind == "st" and ta in ints and isinstance(scalar, int) and (a < 0).any())):
-        return "int ** negative int tensor"  # known: issue 17 family "int ** negative int"
-    if kind in ("ts", "st") and ta == "uint8" and isinstance(scalar, int) and (
-            scalar < 0 or scalar > 255):
-        return "uint8 + (-3) overflow"  # known: issue 17 family "uint8 + (-3) overflow"
-    if kind in ("ts", "st") and ta in ints and isinstance(scalar, int) and not isinstance(
-            scalar, bool) and abs(scalar) > 2**31:
-        return "int32 + 2**40"  # known: issue 17 family "int32 + 2**40"
-    if kind == "cat" and b.shape == (0,):
-        return "cat with an empty 1-d tensor"  # known: issue 17 family "cat with empty"
-    if op == "-" and (ta == "bool" or (kind == "tt" and tb == "bool") or (
-            kind != "tt" and isinstance(scalar, bool))):
-        # new: issue 17 family "subtraction with a bool operand": PyTorch refuses it (use ~ or
-        # logical_not), we compute it: tg.tensor([1.5]) - False, tg.tensor([True]) - True.
-        return "new: subtraction with a bool operand"
-    if op in ("//", "%") and not ta.startswith("float") and a.size == 0:
-        # new: issue 17 family "integer // or % by 0 raises on an empty tensor" (PyTorch
-        # returns the empty result; it raises only where a division happens).
-        return "new: integer division by 0 of an empty tensor"
-    if kind == "u" and op == "argmax" and ta == "bool":
-        return "PyTorch has no argmax of bool"  # (an extension here, no wrong value)
-    if kind == "u" and op == "argmax" and a.size == 0:
-        # new: issue 17 family "argmax of an empty tensor": 0 here, PyTorch raises.
-        return "new: argmax of an empty tensor"
+def deliberate_dtype_difference(kind: str, op: str, ta: str, scalar: Any) -> str | None:
+    """The deliberate difference from PyTorch a dtypes case falls in, if any (README)."""
+    if kind in ("ts", "st") and op in ("<", "<=", ">", ">=", "==", "!=") and ta in (
+            "uint8", "int32", "int64") and type(scalar) is int and not (
+            np.iinfo(ta).min <= scalar <= np.iinfo(ta).max):
+        # PyTorch wraps the number into the tensor's dtype first (uint8 tensor < -3 compares
+        # with 253); we compare the values (test_comparison_with_an_int_outside_the_dtype).
+        return "comparison with an int outside the dtype"
     return None
 
 
@@ -1385,7 +1302,8 @@ def check_inplace(d: Draw) -> Failure | None:
     v0 = draw_values(d, shape[1:], dtype, 0.0)
     g = draw_values(d, shape, dtype, 0.0)
     kind = d.choice(["add_", "mul_", "sub_", "div_", "setitem", "setitem_t", "copy_", "zero_",
-                     "fill_", "iadd", "imul", "view_after", "exp_", "clamp_"])
+                     "fill_", "iadd", "imul", "view_after", "exp_", "clamp_", "iadd_alias",
+                     "view_before", "view_written"])
     row = d.integer(0, shape[0] - 1)
     s = d.choice([2.0, -0.5, 0.0])
 
@@ -1411,7 +1329,7 @@ def check_inplace(d: Draw) -> Failure | None:
         elif kind == "fill_":
             y.fill_(s)
         elif kind == "iadd":
-            y += v  # y is its only name: the known family (aliases) is not exercised
+            y += v
         elif kind == "imul":
             y *= v
         elif kind == "view_after":
@@ -1421,11 +1339,17 @@ def check_inplace(d: Draw) -> Failure | None:
         elif kind == "exp_":
             y.exp_()
         elif kind == "clamp_":
-            # new: issue 17 family "clamp_(min=, max=) keywords": ours takes them positionally
-            # only (TypeError: unexpected keyword argument 'min').
-            y.clamp_(min=0.0) if INCLUDE_KNOWN else y.clamp_(0.0)
-        # known: issue 17 family "views before an in-place change of the base" and
-        # "augmented assignment on a non-leaf" (y = w * 2; z = y; y += 1): not generated.
+            y.clamp_(min=0.0, max=s if s > 0 else None)
+        elif kind == "iadd_alias":  # another name sees the change, as in PyTorch
+            alias = y
+            y += v
+            y = alias * 1.5
+        elif kind == "view_before":  # a view taken before the change follows its base
+            t = y[row]
+            y.mul_(v)
+            y = y + t * s
+        elif kind == "view_written":  # writing through a view changes the base
+            y[row].mul_(v)
         z = (y * y).sum(0) if d_local["reduce"] else y * y * 0.5  # well conditioned
         z.backward(L.leaf(g.sum(0) if d_local["reduce"] else g))
         return [y, z, w.grad, v.grad]
@@ -1475,8 +1399,8 @@ def check_losses(d: Draw) -> Failure | None:
         smoothed = 2 * np.abs(x0).max(initial=0) * (c if weight is None else weight.sum())
     if name == "cross_entropy" and smoothing and not smoothed < np.finfo(dtype).max:
         return None  # PyTorch overflows to inf (test_cross_entropy_smoothing_near_overflow)
-    if name == "binary_cross_entropy" and ((p0 == 0) | (p0 == 1)).any() and not INCLUDE_KNOWN:
-        return None  # known: issue 17 family "BCE gradient wrt target at p in {0, 1}"
+    if name == "binary_cross_entropy" and ((p0 == 0) | (p0 == 1)).any():
+        return None  # PyTorch's target gradient is +-inf there (README; test_edge_gradients)
 
     def run(L: Lib) -> list:
         W = None if weight is None else L.leaf(weight)

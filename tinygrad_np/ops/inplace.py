@@ -15,6 +15,7 @@ from ..autograd.grad_mode import state
 from ..autograd.tensor_core import Tensor, array_of
 from ..autograd.views import refresh
 from ..primitives.shape import SetItem, ViewScatter, select, write
+from .promotion import refuse_bool_subtraction
 
 
 def writable(x: Tensor, op: str) -> np.ndarray:
@@ -116,6 +117,7 @@ def add_(x: Tensor, other: Any, alpha: float = 1) -> Tensor:
 
 
 def sub_(x: Tensor, other: Any, alpha: float = 1) -> Tensor:
+    refuse_bool_subtraction(x, other, "sub_")
     return update(x, "sub_", np.subtract, other if alpha == 1 else alpha * other)
 
 
@@ -132,11 +134,12 @@ def copy_(x: Tensor, src: Any) -> Tensor:
     return assign(x, "copy_", Ellipsis, src)
 
 
-def apply_inplace(x: Tensor, op: str, *args: Any) -> Tensor:
-    """x = x.op(*args) for the in-place `op_`, e.g. exp_: the out-of-place op (on a
-    copy of the old values when recorded: it may save them), written back."""
-    source = x.clone() if records_update(x, *args) else x.detach()
-    result = getattr(source, op[:-1])(*args)
+def apply_inplace(x: Tensor, op: str, *args: Any, **kwargs: Any) -> Tensor:
+    """x = x.op(*args, **kwargs) for the in-place `op_`, e.g. exp_, clamp_(min=0): the
+    out-of-place op (on a copy of the old values when recorded: it may save them), written
+    back."""
+    source = x.clone() if records_update(x, *args, *kwargs.values()) else x.detach()
+    result = getattr(source, op[:-1])(*args, **kwargs)
     if not np.can_cast(result.dtype, x._data.dtype, "same_kind"):
         raise TypeError(
             f"{op}: the result's dtype {result.dtype} cannot be stored in place in this "
@@ -157,8 +160,8 @@ def ufunc_update(name: str, ufunc: np.ufunc) -> Callable[..., Tensor]:
 def recomputed_update(name: str) -> Callable[..., Tensor]:
     """`x.name(*args)`: x = x.op(*args) written back (exp_, relu_, clamp_, pow_, ...)."""
 
-    def method(x: Tensor, *args: Any) -> Tensor:
-        return apply_inplace(x, name, *args)
+    def method(x: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        return apply_inplace(x, name, *args, **kwargs)
 
     return method
 

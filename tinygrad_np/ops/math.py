@@ -121,9 +121,16 @@ def compare(ufunc: np.ufunc) -> Any:
     """A comparison (==, <, ...): a bool tensor outside the graph."""
 
     def comparison(x: Tensor, other: Any) -> Tensor:
-        other = array_of(other)
+        a, other = x._data, array_of(other)
+        if type(other) is np.ndarray and a.dtype.kind == "f" and other.dtype.kind == "f":
+            # PyTorch's promotion: a wider 0-d float operand is rounded to the dimensioned
+            # one's dtype first (float32 x != float64 0-d y compares float32(y)).
+            if other.ndim == 0 and a.ndim and other.dtype.itemsize > a.dtype.itemsize:
+                other = other.astype(a.dtype)
+            elif a.ndim == 0 and other.ndim and a.dtype.itemsize > other.dtype.itemsize:
+                a = a.astype(other.dtype)
         try:
-            result = ufunc(x._data, other)
+            result = ufunc(a, other)
         except ValueError as err:
             raise function.op_error(ufunc.__name__, (x._data, np.asarray(other)), err) from None
         except TypeError:  # NumPy's UFuncTypeError: an operand that is not numeric

@@ -11,6 +11,7 @@ import numpy as np
 
 from ..autograd.tensor_core import Tensor, array_of
 from ..dtypes import get_default_dtype, to_array
+from ..primitives.elementwise import Rsqrt
 
 
 def floating(t: Tensor) -> Tensor:
@@ -44,11 +45,39 @@ def power(function: Any, t: Tensor, other: Any, reverse: bool = False) -> Tensor
     """`t ** other` (or `other ** t`) by `function` (Pow). An integer tensor to a negative
     Python integer is refused, as in PyTorch: the result would round to 0 almost everywhere
     (a negative integer *tensor* as exponent is computed, rounded toward 0, as PyTorch does)."""
-    if (not reverse and type(other) is int and other < 0 and t._data.dtype.kind in "iub"):
+    kind = t._data.dtype.kind
+    if not reverse and type(other) is int and other < 0 and kind in "iub":
         raise RuntimeError(f"pow: an integer tensor ({t._data.dtype}) to the negative integer "
-                         f"power {other} is not allowed (as in PyTorch); use floats: "
-                         f"x.float() ** {other}.")
+                           f"power {other} is not allowed (as in PyTorch); use floats: "
+                           f"x.float() ** {other}.")
+    if not reverse and kind in "iu" and type(other) is int and not (
+            np.iinfo(t._data.dtype).min <= other <= np.iinfo(t._data.dtype).max):
+        raise RuntimeError(f"pow: the exponent {other} does not fit this {t._data.dtype} "
+                           "tensor's dtype (as in PyTorch); convert first, e.g. x.long().")
+    if kind == "b" and (reverse and type(other) is bool or isinstance(other, Tensor)
+                        and other._data.dtype == np.bool_):
+        raise TypeError("pow: not defined between two bool tensors (as in PyTorch); convert "
+                        "one first, e.g. x.long() ** y.")
+    if not reverse and type(other) is float and other == -0.5 and kind == "f":
+        # PyTorch's x ** -0.5 is rsqrt(x), which decides the values at -0 and -inf
+        # (-inf and NaN; C's pow gives inf and 0). (x ** 0.5 is sqrt in NumPy already.)
+        return Rsqrt.apply(t)
     return binary(function, t, other, reverse)
+
+
+def subtraction(function: Any, t: Tensor, other: Any, reverse: bool = False) -> Tensor:
+    """`t - other` (or `other - t`) by `function` (Sub); bool operands are refused, as in
+    PyTorch: True - True would be an int or a wrapped bool, and `~x` is what was meant."""
+    refuse_bool_subtraction(t, other, "sub")
+    return binary(function, t, other, reverse)
+
+
+def refuse_bool_subtraction(t: Tensor, other: Any, op: str) -> None:
+    if t._data.dtype.kind == "b" or type(other) is bool or (
+            isinstance(other, Tensor) and other._data.dtype.kind == "b"):
+        raise TypeError(f"{op}: subtraction with a bool operand is not supported (as in "
+                        "PyTorch); to invert a mask use ~x or x.logical_not(), else convert "
+                        "first, e.g. x.long().")
 
 
 # PyTorch's type categories: an operand of a higher one decides the result's dtype.

@@ -72,7 +72,26 @@ def var(x: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool 
     count = int(np.prod([x._data.shape[d] for d in ds], dtype=np.int64))
     centered = x - reductions.Mean.apply(x, ds, True)
     divisor = builtins.max(count - correction, 0)
-    return reductions.Sum.apply(centered * centered, ds, keep) / divisor
+    out = reductions.Sum.apply(centered * centered, ds, keep) / divisor
+    # Where the squares overflow the variance need not: m^2 var(x / m), m = max |x|.
+    return _unless_overflowed(out, x, ds, keep, lambda inner, m: m * (m * var(
+        inner, ds, keepdim=keep, correction=correction)))
+
+
+def _unless_overflowed(out: Tensor, x: Tensor, ds: tuple[int, ...], keep: bool,
+                       rescaled: Any) -> Tensor:
+    """`out`, a moment of x over `ds`, or where a group of finite inputs came out infinite
+    (its intermediates overflowed), `rescaled(x / m, m)` with m = max |x| per group (a
+    constant: var(x) = m^2 var(x / m) and std(x) = m std(x / m) hold, derivatives included).
+    Where that is infinite too the moment itself overflows; the plain form stays there (its
+    gradient is finite)."""
+    finite = np.isfinite(x._data).all(axis=ds, keepdims=True)
+    if not (np.isinf(out._data) & finite.reshape(out._data.shape)).any():
+        return out
+    m = np.abs(x._data).max(axis=ds, keepdims=True)
+    m = np.where(finite & (m > 0), m, 1).astype(x._data.dtype)  # (elsewhere harmless)
+    other = rescaled(x / m, m if keep else m.reshape(out._data.shape))
+    return other.where(np.isfinite(other._data), out)
 
 
 def std(x: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
@@ -81,7 +100,11 @@ def std(x: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool 
     check_floating(x, "std")
     ds = dims(x, dim, axis, "std")  # (so that a bad dim's error names std)
     variance = x.var(ds, unbiased, keepdim, correction=correction, keepdims=keepdims)
-    return elementwise.StdFromVariance.apply(variance)
+    out = elementwise.StdFromVariance.apply(variance)
+    keep = keepdim if keepdims is None else keepdims
+    # Where the variance overflows the std need not: m std(x / m), m = max |x|.
+    return _unless_overflowed(out, x, ds, keep, lambda inner, m: m * inner.std(
+        ds, unbiased, keepdim, correction=correction, keepdims=keepdims))
 
 
 def amax(x: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
@@ -158,6 +181,9 @@ def argmin(x: Tensor, dim: int | None = None, keepdim: bool = False, *, axis: An
 
 
 def _arg_extremum(x: Tensor, pick: Any, dim: Any, keepdim: bool, op: str) -> Tensor:
+    if x._data.dtype == np.bool_:
+        raise TypeError(f"{op}(): not defined for bool tensors (as in PyTorch); use "
+                        f"x.long().{op}() (or x.nonzero() for the True positions).")
     if dim is None:  # over the flattened tensor; keepdim keeps every dim, with size 1
         nonempty(x, dims(x, None, None, op), op)
         idx = pick(x._data, keepdims=keepdim)

@@ -159,10 +159,20 @@ def cat(tensors: Sequence[Any], dim: int = 0) -> Tensor:
     tensors = _tensor_list(tensors, "cat")
     arrays = [t._data if isinstance(t, Tensor) else np.asarray(t) for t in tensors]
     dtype = _joined_dtype([a.dtype for a in arrays])  # the left-out empties count too
-    if any(a.shape == (0,) for a in arrays) and any(a.shape != (0,) for a in arrays):
-        # PyTorch's legacy rule: an empty 1-d tensor joins anything (it is left out).
+    empties = [i for i, a in enumerate(arrays) if a.shape == (0,)]
+    if empties and len(empties) < len(arrays):
+        # PyTorch's legacy rule: an empty 1-d tensor joins anything. It is reshaped to an
+        # empty slab of the others' shape, so that it still gets its (empty) gradient.
         kept = [i for i, a in enumerate(arrays) if a.shape != (0,)]
-        tensors, arrays = [tensors[i] for i in kept], [arrays[i] for i in kept]
+        model = arrays[kept[0]].shape
+        if model and -len(model) <= dim < len(model):
+            slab = model[:dim % len(model)] + (0,) + model[dim % len(model) + 1:]
+            for i in empties:
+                t = tensors[i]
+                tensors[i] = t.reshape(slab) if isinstance(t, Tensor) else arrays[i].reshape(slab)
+                arrays[i] = arrays[i].reshape(slab)
+        else:
+            tensors, arrays = [tensors[i] for i in kept], [arrays[i] for i in kept]
     shapes = [a.shape for a in arrays]
     ndim = len(shapes[0])
     if ndim == 0 or not -ndim <= dim < ndim:

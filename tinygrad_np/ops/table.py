@@ -19,13 +19,13 @@ from ..primitives import reductions as red
 from ..primitives import shape as sh
 from . import inplace, math, reductions, shape
 from .declare import Op, binary_op, function_forms, numpy_function_map, ufunc_map, unary
-from .promotion import power, true_divide
+from .promotion import power, subtraction, true_divide
 
 OPS: list[Op] = [
     # ---- arithmetic ---------------------------------------------------------------------
     binary_op("add", ew.Add, dunder="add", ufunc=np.add, inplace=inplace.add_),
-    binary_op("sub", ew.Sub, dunder="sub", aliases=("subtract",), ufunc=np.subtract,
-              inplace=inplace.sub_),
+    binary_op("sub", ew.Sub, prepare=subtraction, dunder="sub", aliases=("subtract",),
+              ufunc=np.subtract, inplace=inplace.sub_),
     binary_op("mul", ew.Mul, dunder="mul", aliases=("multiply",), ufunc=np.multiply,
               inplace=True),
     binary_op("div", ew.Div, prepare=true_divide, dunder="truediv",
@@ -136,7 +136,7 @@ OPS: list[Op] = [
     # ---- shape --------------------------------------------------------------------------
     Op("reshape", shape.reshape, sh.Reshape, aliases=("view",),
        numpy_functions=(np.reshape,)),
-    Op("flatten", shape.flatten, sh.Reshape),
+    Op("flatten", shape.flatten, sh.Reshape, aliases=("ravel",)),
     Op("squeeze", shape.squeeze, sh.Reshape,
        numpy_functions=((np.squeeze, lambda x, axis=None: shape.squeeze(shape.as_tensor(x),
                                                                          axis)),)),

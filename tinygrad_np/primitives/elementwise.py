@@ -68,10 +68,9 @@ class Div(Function):
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
-        # -grad a / b^2 as -(grad / b)(a / b): neither b * b (0 below 1e-154, inf above
-        # 1e154) nor grad * a (inf for large operands of a moderate a / b) is formed.
-        grad_a = grad / b
-        return (grad_a if need_a else None), (-grad_a * (a / b) if need_b else None)
+        # -grad a / b^2 as -grad ((a / b) / b), as PyTorch: neither b * b (0 below 1e-154,
+        # inf above 1e154) nor grad * a (inf for large operands of a moderate a / b) is formed.
+        return (grad / b if need_a else None), (-grad * ((a / b) / b) if need_b else None)
 
 
 def _check_division(op: str, a, b) -> None:
@@ -81,7 +80,7 @@ def _check_division(op: str, a, b) -> None:
     if kind == "b":
         raise TypeError(f"{op}: not defined for two bool operands (as in PyTorch); convert "
                         "one first, e.g. x.long().")
-    if kind in "iu" and not np.all(b):
+    if kind in "iu" and not np.all(b) and np.size(a) and np.size(b):  # (empty: no division)
         raise RuntimeError(
             f"{op}: integer division by zero (ZeroDivisionError, as in PyTorch); the divisor "
             "has zeros. Remove them, or divide in floating point (x.float()) to get inf/NaN."
@@ -182,12 +181,15 @@ class Pow(Function):
         grad_a = None
         if need_a:
             exponent = b - 1
-            # Where b = 0 the da term is 0, but at a = 0 or a subnormal a, a^-1 is inf and
-            # 0 * inf = NaN: the exponent is bumped to 0 at exactly those points (elsewhere
-            # b a^(b-1) stays, so that its derivative in b, a^-1 at b = 0, is right).
+            # Where b = 0 the da term is 0, but where a^-1 is inf (a = 0, a subnormal) or
+            # NaN, 0 * a^-1 is NaN: the exponent is bumped to 0 at exactly those points
+            # (elsewhere b a^(b-1) stays, so that its derivative in b, a^-1 at b = 0, is
+            # right). Under create_graph (Tensors) also where a^-2, in the second
+            # derivative, overflows: there d2/da db is 1 rather than 1/a (above 1e154).
             a_, b_ = np.asarray(a), np.asarray(b)
-            tiny = np.finfo(a_.dtype if a_.dtype.kind == "f" else np.float64).tiny
-            overflow = (b_ == 0) & (np.abs(a_) < tiny)
+            info = np.finfo(a_.dtype if a_.dtype.kind == "f" else np.float64)
+            bound = info.tiny if type(a) is np.ndarray else float(info.max) ** -0.5
+            overflow = (b_ == 0) & ~(np.abs(a_) >= bound)
             if overflow.any():
                 exponent = exponent + overflow
             grad_a = grad * b * a**exponent
@@ -206,13 +208,9 @@ class Pow(Function):
 
 def _integer_power(a, b):
     """Integers to integer powers, negative ones included, as PyTorch computes them: a^b
-    rounded toward 0 (2^-1 = 0, (-1)^-3 = -1); 0 to a negative power is a division by 0."""
+    rounded toward 0 (2^-1 = 0, (-1)^-3 = -1), and 0 to a negative power 0 (PyTorch's value
+    for what is a division by zero: floats, x.float() ** y, give inf)."""
     a, b = np.asarray(a), np.asarray(b)
-    if np.any((a == 0) & (b < 0)):
-        raise ZeroDivisionError(
-            "pow: 0 to a negative integer power (a division by zero); use floats "
-            "(x.float() ** y) to get inf instead."
-        )
     negative = b < 0
     # |a| >= 2 to a negative power rounds to 0; 1 stays 1; -1 alternates in sign.
     unit = np.where(a == 1, 1, np.where(a == -1, 1 - 2 * (b % 2), 0))
