@@ -109,6 +109,8 @@ def test_integers_to_negative_integer_powers_round_toward_zero_like_pytorch():
     assert (a ** b).tolist() == [0, 0, 1, -1, 1, 9, 5 ** 25]
     assert (2 ** tg.tensor([-1, 2])).tolist() == [0, 4]
     assert (tg.tensor([0]) ** tg.tensor([-1])).tolist() == [0]  # PyTorch's value
+    small = 2 ** tg.tensor(np.array([0, -1], dtype=np.int32))  # keeps the tensor's dtype
+    assert small.dtype == np.int32 and small.tolist() == [1, 0]
     # A negative Python integer exponent is refused, as by PyTorch (a tensor one is not).
     with pytest.raises(RuntimeError, match="pow: an integer tensor .* power -1 is not allowed"):
         tg.tensor([2]) ** -1

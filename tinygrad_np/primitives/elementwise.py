@@ -210,11 +210,12 @@ def _integer_power(a, b):
     """Integers to integer powers, negative ones included, as PyTorch computes them: a^b
     rounded toward 0 (2^-1 = 0, (-1)^-3 = -1), and 0 to a negative power 0 (PyTorch's value
     for what is a division by zero: floats, x.float() ** y, give inf)."""
+    dtype = np.result_type(a, b)  # (before asarray: a Python int takes the tensor's dtype)
     a, b = np.asarray(a), np.asarray(b)
     negative = b < 0
     # |a| >= 2 to a negative power rounds to 0; 1 stays 1; -1 alternates in sign.
     unit = np.where(a == 1, 1, np.where(a == -1, 1 - 2 * (b % 2), 0))
-    return np.where(negative, unit, a ** np.where(negative, 0, b)).astype(np.result_type(a, b))
+    return np.where(negative, unit, a ** np.where(negative, 0, b)).astype(dtype)
 
 
 class Exp(Function):
