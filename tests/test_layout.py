@@ -13,11 +13,13 @@ PACKAGE = Path(__file__).resolve().parents[1] / "tinygrad_np"
 
 # A layer may import only layers listed before it (and itself).
 LAYERS = ["dtypes", "device", "random", "autograd", "primitives", "ops", "tensor", "creation",
-          "serialization", "data", "utils", "datasets", "testing", "nn", "optim", "viz", "__init__"]
+          "serialization", "data", "utils", "datasets", "vision", "testing", "nn", "optim", "viz",
+          "__init__"]
 # Kept apart although listed in order: data, testing and viz use the core only.
 NOT_ALLOWED = {
     "data": {"nn", "optim", "testing"}, "testing": {"nn", "optim", "data"},
-    "datasets": {"nn", "optim", "testing"}, "nn": {"data", "datasets", "testing", "viz"},
+    "datasets": {"nn", "optim", "testing"}, "vision": {"nn", "optim", "testing"},
+    "nn": {"data", "datasets", "vision", "testing", "viz"},
     "utils": {"nn", "optim", "testing"},
 }
 

@@ -128,3 +128,16 @@ def test_one_hot_names_a_negative_label():
     with pytest.raises(ValueError, match="one_hot: class values must be non-negative, got -1"):
         tg.nn.functional.one_hot(tg.tensor([-1, 2]))
     assert tg.nn.functional.one_hot(tg.tensor([0, 2])).tolist() == [[1, 0, 0], [0, 0, 1]]
+
+
+def test_matrix_products_take_pytorchs_keywords():
+    a, b = tg.ones(2, 3), tg.ones(3, 4)
+    assert tg.matmul(input=a, other=b).shape == (2, 4)
+    assert tg.mm(input=a, mat2=b).shape == (2, 4)
+    assert tg.bmm(input=tg.ones(2, 2, 3), mat2=tg.ones(2, 3, 1)).shape == (2, 2, 1)
+    assert a.matmul(other=b).shape == (2, 4)
+
+
+def test_device_queries_answer_no_accelerator():
+    assert not tg.xpu.is_available() and not tg.backends.mps.is_available()
+    assert tg.accelerator.current_accelerator() is None

@@ -69,27 +69,27 @@ def where_method(x: Tensor, condition: Any, other: Any) -> Tensor:
     return where(condition, x, other)
 
 
-def mm(a: Tensor, b: Any) -> Tensor:
+def mm(input: Tensor, mat2: Any) -> Tensor:
     """The product of two matrices (2-d only, unlike matmul)."""
-    if np.ndim(array_of(a)) != 2 or np.ndim(array_of(b)) != 2:
-        raise ValueError(f"mm: both operands must be 2-d matrices, got shapes "
-                         f"{np.shape(array_of(a))} and {np.shape(array_of(b))}; use matmul "
-                         "(or @) for vectors and batches.")
-    return matmul(a, b)
+    sa, sb = np.shape(array_of(input)), np.shape(array_of(mat2))
+    if len(sa) != 2 or len(sb) != 2:
+        raise ValueError(f"mm: both operands must be 2-d matrices, got shapes {sa} and {sb}; "
+                         "use matmul (or @) for vectors and batches.")
+    return matmul(input, mat2)
 
 
-def bmm(a: Tensor, b: Any) -> Tensor:
+def bmm(input: Tensor, mat2: Any) -> Tensor:
     """Batched matrix products: (b, n, m) @ (b, m, p) -> (b, n, p), same batch size."""
-    sa, sb = np.shape(array_of(a)), np.shape(array_of(b))
+    sa, sb = np.shape(array_of(input)), np.shape(array_of(mat2))
     if len(sa) != 3 or len(sb) != 3 or sa[0] != sb[0]:
         raise ValueError(f"bmm: both operands must be 3-d with the same batch size, got "
                          f"shapes {sa} and {sb}; use matmul (or @) to broadcast batches.")
-    return matmul(a, b)
+    return matmul(input, mat2)
 
 
-def matmul(a: Any, b: Any) -> Tensor:
+def matmul(input: Any, other: Any) -> Tensor:
     """Matrix product with np.matmul's rules (1-D, 2-D, batched with broadcast batch dims)."""
-    sa, sb = np.shape(array_of(a)), np.shape(array_of(b))
+    sa, sb = np.shape(array_of(input)), np.shape(array_of(other))
     if not sa or not sb:
         raise ValueError(
             f"matmul: both operands need at least 1 dimension, got shapes {sa} and {sb}; "
@@ -110,7 +110,7 @@ def matmul(a: Any, b: Any) -> Tensor:
             f"matmul: the batch dimensions of shapes {sa} and {sb} do not broadcast; each "
             "pair of leading dims must be equal or 1 (reshape or unsqueeze an operand)."
         ) from None
-    return linalg.MatMul.apply(a, b)
+    return linalg.MatMul.apply(input, other)
 
 
 def rmatmul(x: Tensor, other: Any) -> Tensor:
