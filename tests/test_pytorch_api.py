@@ -141,3 +141,19 @@ def test_matrix_products_take_pytorchs_keywords():
 def test_device_queries_answer_no_accelerator():
     assert not tg.xpu.is_available() and not tg.backends.mps.is_available()
     assert tg.accelerator.current_accelerator() is None
+
+
+def test_layers_take_device_and_dtype_as_pytorch_does():
+    layers = [tg.nn.Linear(2, 3, True, "cpu", tg.float64), tg.nn.Conv2d(1, 2, 3, device="cpu"),
+              tg.nn.BatchNorm1d(3, device="cpu"), tg.nn.LayerNorm(3, device="cpu"),
+              tg.nn.Embedding(3, 2, device="cpu"), tg.nn.PReLU(device="cpu"),
+              tg.nn.ConvTranspose2d(1, 2, 3, device=tg.device("cpu"))]
+    assert layers[0].weight.dtype == np.float64
+    with pytest.raises(RuntimeError, match="Linear: device 'cuda'"):
+        tg.nn.Linear(2, 3, device="cuda")
+
+
+def test_randint_with_high_only_and_size_by_keyword():
+    tg.manual_seed(0)
+    r = tg.randint(10, size=(3,))
+    assert r.shape == (3,) and r.dtype == np.int64 and 0 <= r.min().item() and r.max().item() < 10

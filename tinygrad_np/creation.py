@@ -171,6 +171,8 @@ def randint(low: int, high: Any = None, size: Sequence[int] | None = None,
     check_device(device, "randint()")
     if size is None:  # randint(high, size)
         low, high, size = 0, low, high
+    elif high is None:  # randint(high, size=...)
+        low, high = 0, low
     if size is None:
         raise TypeError("randint(): give a size, e.g. randint(0, 10, (3,)) or "
                         "randint(10, (3,)).")

@@ -8,11 +8,9 @@ from typing import Any
 import numpy as np
 
 from ..autograd.tensor_core import Tensor
-from ..device import check as check_device
-from ..dtypes import get_default_dtype
 from . import functional_activation as FA
 from . import init as nn_init
-from .module import Module, Parameter
+from .module import Module, Parameter, factory_dtype
 
 
 def _inplace(inplace: bool) -> str:
@@ -155,10 +153,9 @@ class PReLU(Module):
                 or num_parameters < 1:
             raise ValueError(f"PReLU: num_parameters must be a positive int (1, or the number "
                              f"of channels), got {num_parameters!r}.")
-        check_device(device, "PReLU")
         self.num_parameters = int(num_parameters)
         self.init = init
-        dtype = get_default_dtype() if dtype is None else np.dtype(dtype)
+        dtype = factory_dtype("PReLU", device, dtype)
         self.weight = Parameter(np.empty(self.num_parameters, dtype=dtype))
         self.reset_parameters()
 

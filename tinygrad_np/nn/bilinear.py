@@ -8,11 +8,9 @@ from typing import Any
 import numpy as np
 
 from ..autograd.tensor_core import Tensor
-from ..device import check as check_device
-from ..dtypes import get_default_dtype
 from . import init
 from .functional_bilinear import bilinear
-from .module import Module, Parameter
+from .module import Module, Parameter, factory_dtype
 
 
 class Bilinear(Module):
@@ -23,14 +21,13 @@ class Bilinear(Module):
     def __init__(self, in1_features: int, in2_features: int, out_features: int,
                  bias: bool = True, device: Any = None, dtype: Any = None) -> None:
         super().__init__()
-        check_device(device, "Bilinear")
         sizes = (("in1_features", in1_features), ("in2_features", in2_features),
                  ("out_features", out_features))
         for name, n in sizes:
             if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
                 raise ValueError(f"Bilinear: {name} must be a non-negative int, got {n!r}.")
         self.in1_features, self.in2_features, self.out_features = (int(n) for _, n in sizes)
-        dtype = get_default_dtype() if dtype is None else np.dtype(dtype)
+        dtype = factory_dtype("Bilinear", device, dtype)
         self.weight = Parameter(np.empty((self.out_features, self.in1_features,
                                           self.in2_features), dtype=dtype))
         if bias:

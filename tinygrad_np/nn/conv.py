@@ -8,12 +8,11 @@ from typing import Any
 
 import numpy as np
 
-from ..dtypes import get_default_dtype
 from ..autograd.tensor_core import Tensor
 from . import functional as F
 from . import init
 from .functional_conv import IntOrTuple, ntuple
-from .module import Module, Parameter
+from .module import Module, Parameter, factory_dtype
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
@@ -27,7 +26,7 @@ class _ConvNd(Module):
     def __init__(self, in_channels: int, out_channels: int, kernel_size: IntOrTuple,
                  stride: IntOrTuple = 1, padding: IntOrTuple | str = 0,
                  dilation: IntOrTuple = 1, groups: int = 1, bias: bool = True,
-                 padding_mode: str = "zeros", dtype: Any = None,
+                 padding_mode: str = "zeros", device: Any = None, dtype: Any = None,
                  output_padding: IntOrTuple = 0) -> None:
         super().__init__()
         name, nd = type(self).__name__, self.nd
@@ -52,7 +51,7 @@ class _ConvNd(Module):
             raise ValueError(f"{name}: padding={padding!r} needs a non-transposed convolution "
                              "with padding_mode='zeros'; give the padding as ints.")
         self.padding_mode = padding_mode
-        dtype = get_default_dtype() if dtype is None else np.dtype(dtype)
+        dtype = factory_dtype(name, device, dtype)
         shape = ((in_channels, out_channels // groups) if self.transposed
                  else (out_channels, in_channels // groups)) + self.kernel_size
         self.weight = Parameter(np.empty(shape, dtype=dtype))
@@ -104,9 +103,10 @@ class Conv1d(_ConvNd):
     def __init__(self, in_channels: int, out_channels: int, kernel_size: IntOrTuple,
                  stride: IntOrTuple = 1, padding: IntOrTuple | str = 0,
                  dilation: IntOrTuple = 1, groups: int = 1, bias: bool = True,
-                 padding_mode: str = "zeros", dtype: Any = None) -> None:
+                 padding_mode: str = "zeros", device: Any = None,
+                 dtype: Any = None) -> None:
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         groups, bias, padding_mode, dtype)
+                         groups, bias, padding_mode, device, dtype)
 
     def forward(self, input: Tensor) -> Tensor:
         x, padding = self._padded_input(input)
@@ -122,9 +122,10 @@ class Conv2d(_ConvNd):
     def __init__(self, in_channels: int, out_channels: int, kernel_size: IntOrTuple,
                  stride: IntOrTuple = 1, padding: IntOrTuple | str = 0,
                  dilation: IntOrTuple = 1, groups: int = 1, bias: bool = True,
-                 padding_mode: str = "zeros", dtype: Any = None) -> None:
+                 padding_mode: str = "zeros", device: Any = None,
+                 dtype: Any = None) -> None:
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         groups, bias, padding_mode, dtype)
+                         groups, bias, padding_mode, device, dtype)
 
     def forward(self, input: Tensor) -> Tensor:
         x, padding = self._padded_input(input)
@@ -142,12 +143,12 @@ class ConvTranspose1d(_ConvNd):
                  stride: IntOrTuple = 1, padding: IntOrTuple = 0,
                  output_padding: IntOrTuple = 0, groups: int = 1, bias: bool = True,
                  dilation: IntOrTuple = 1, padding_mode: str = "zeros",
-                 dtype: Any = None) -> None:
+                 device: Any = None, dtype: Any = None) -> None:
         if padding_mode != "zeros":
             raise ValueError(f"ConvTranspose1d: only padding_mode='zeros' is supported, got "
                              f"{padding_mode!r}.")
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         groups, bias, padding_mode, dtype, output_padding)
+                         groups, bias, padding_mode, device, dtype, output_padding)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.conv_transpose1d(input, self.weight, self.bias, self.stride, self.padding,
@@ -164,12 +165,12 @@ class ConvTranspose2d(_ConvNd):
                  stride: IntOrTuple = 1, padding: IntOrTuple = 0,
                  output_padding: IntOrTuple = 0, groups: int = 1, bias: bool = True,
                  dilation: IntOrTuple = 1, padding_mode: str = "zeros",
-                 dtype: Any = None) -> None:
+                 device: Any = None, dtype: Any = None) -> None:
         if padding_mode != "zeros":
             raise ValueError(f"ConvTranspose2d: only padding_mode='zeros' is supported, got "
                              f"{padding_mode!r}.")
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         groups, bias, padding_mode, dtype, output_padding)
+                         groups, bias, padding_mode, device, dtype, output_padding)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding,

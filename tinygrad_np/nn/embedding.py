@@ -7,11 +7,10 @@ from typing import Any
 import numpy as np
 
 from ..autograd import no_grad
-from ..dtypes import get_default_dtype
 from ..autograd.tensor_core import Tensor
 from . import functional as F
 from . import init
-from .module import Module, Parameter
+from .module import Module, Parameter, factory_dtype
 
 
 class Embedding(Module):
@@ -20,7 +19,7 @@ class Embedding(Module):
     gradient."""
 
     def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
-                 dtype: Any = None) -> None:
+                 *, device: Any = None, dtype: Any = None) -> None:
         super().__init__()
         for name, n in (("num_embeddings", num_embeddings), ("embedding_dim", embedding_dim)):
             if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
@@ -32,7 +31,7 @@ class Embedding(Module):
             padding_idx = padding_idx % num_embeddings
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         self.padding_idx = padding_idx
-        dtype = get_default_dtype() if dtype is None else np.dtype(dtype)
+        dtype = factory_dtype("Embedding", device, dtype)
         self.weight = Parameter(np.empty((num_embeddings, embedding_dim), dtype=dtype))
         self.reset_parameters()
 

@@ -7,11 +7,10 @@ from typing import Any
 
 import numpy as np
 
-from ..dtypes import get_default_dtype
 from ..autograd.tensor_core import Tensor
 from . import functional as F
 from . import init
-from .module import Module, Parameter
+from .module import Module, Parameter, factory_dtype
 
 
 class Linear(Module):
@@ -19,14 +18,14 @@ class Linear(Module):
     shape (out_features,). Initialised like PyTorch: W and b ~ U(-1/sqrt(in), 1/sqrt(in))."""
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True,
-                 dtype: Any = None) -> None:
+                 device: Any = None, dtype: Any = None) -> None:
         super().__init__()
         for name, n in (("in_features", in_features), ("out_features", out_features)):
             if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
                 raise ValueError(f"Linear: {name} must be a non-negative int, got {n!r}.")
         self.in_features = int(in_features)
         self.out_features = int(out_features)
-        dtype = get_default_dtype() if dtype is None else np.dtype(dtype)
+        dtype = factory_dtype("Linear", device, dtype)
         self.weight = Parameter(np.empty((self.out_features, self.in_features), dtype=dtype))
         if bias:
             self.bias = Parameter(np.empty(self.out_features, dtype=dtype))

@@ -453,6 +453,13 @@ class Module:
                 + "\n)")
 
 
+def factory_dtype(owner: str, device: Any, dtype: Any) -> np.dtype:
+    """A layer's `device=` (the CPU, the only one) checked, and its parameters' dtype: `dtype`,
+    or the default float dtype."""
+    check_device(device, owner)
+    return get_default_dtype() if dtype is None else np.dtype(dtype)
+
+
 def _stage(key: str, value: Any, target: Tensor) -> tuple[str | None, np.ndarray | None]:
     """(a problem, None) or (None, `value` as an array of the target's dtype): all the checks
     copy_ would make, done before any write."""

@@ -7,11 +7,10 @@ from typing import Any
 
 import numpy as np
 
-from ..dtypes import get_default_dtype
 from ..autograd.tensor_core import Tensor
 from . import functional as F
 from . import init
-from .module import Module, Parameter
+from .module import Module, Parameter, factory_dtype
 
 
 class BatchNorm1d(Module):
@@ -24,14 +23,14 @@ class BatchNorm1d(Module):
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True,
-                 dtype: Any = None, *, bias: bool = True) -> None:
+                 device: Any = None, dtype: Any = None, *, bias: bool = True) -> None:
         super().__init__()
         self.num_features = num_features
         self.eps = eps
         self.momentum = momentum
         self.affine = affine
         self.track_running_stats = track_running_stats
-        dtype = get_default_dtype() if dtype is None else np.dtype(dtype)
+        dtype = factory_dtype(type(self).__name__, device, dtype)
         self.register_parameter(
             "weight", Parameter(np.ones(num_features, dtype=dtype)) if affine else None)
         self.register_parameter(
@@ -94,14 +93,15 @@ class LayerNorm(Module):
     then scale and shift elementwise; no running statistics, so train and eval agree."""
 
     def __init__(self, normalized_shape: int | Sequence[int], eps: float = 1e-5,
-                 elementwise_affine: bool = True, bias: bool = True, dtype: Any = None) -> None:
+                 elementwise_affine: bool = True, bias: bool = True, device: Any = None,
+                 dtype: Any = None) -> None:
         super().__init__()
         if isinstance(normalized_shape, (int, np.integer)):
             normalized_shape = (int(normalized_shape),)
         self.normalized_shape = tuple(int(n) for n in normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
-        dtype = get_default_dtype() if dtype is None else np.dtype(dtype)
+        dtype = factory_dtype(type(self).__name__, device, dtype)
         affine = elementwise_affine
         self.register_parameter(
             "weight", Parameter(np.ones(self.normalized_shape, dtype=dtype)) if affine else None)

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.tensor_core import Tensor, untracked
+from ..dtypes import get_default_dtype
 
 __all__ = ["Compose", "Lambda", "Normalize", "ToTensor"]
 
@@ -29,7 +30,8 @@ class Compose:
 
 class ToTensor:
     """An image (H, W) or (H, W, C), uint8 in [0, 255] (or anything np.asarray reads, such as
-    a PIL image), as a float32 (C, H, W) tensor in [0, 1]: x / 255."""
+    a PIL image), as a (C, H, W) tensor of the default float dtype in [0, 1]: x / 255 (other
+    arrays are not scaled, as in torchvision)."""
 
     def __call__(self, image: Any) -> Tensor:
         a = np.asarray(image)
@@ -38,8 +40,9 @@ class ToTensor:
                              f"shape {a.shape}.")
         a = a[None] if a.ndim == 2 else np.moveaxis(a, -1, 0)
         if a.dtype == np.uint8:
-            return untracked(a.astype(np.float32) / np.float32(255))
-        return untracked(a.astype(np.float32))
+            dtype = get_default_dtype()
+            return untracked(a.astype(dtype) / dtype.type(255))
+        return untracked(np.ascontiguousarray(a))
 
     def __repr__(self) -> str:
         return "ToTensor()"
