@@ -6,14 +6,16 @@ from __future__ import annotations
 import math
 import numbers
 import warnings
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from .optimizer import Optimizer, check_option
 
-__all__ = ["ConstantLR", "CosineAnnealingLR", "ExponentialLR", "LRScheduler", "LambdaLR",
-           "LinearLR", "MultiStepLR", "MultiplicativeLR", "StepLR"]
+__all__ = ["ChainedScheduler", "ConstantLR", "CosineAnnealingLR", "CyclicLR", "ExponentialLR",
+           "LRScheduler", "LambdaLR", "LinearLR", "MultiStepLR", "MultiplicativeLR", "OneCycleLR",
+           "ReduceLROnPlateau", "SequentialLR", "StepLR"]
 
 
 class LRScheduler:
@@ -23,12 +25,16 @@ class LRScheduler:
     Creating a scheduler records each group's starting lr as "initial_lr" (`base_lrs`) and
     takes the step to epoch 0. To resume, pass `last_epoch` (the groups must then hold
     "initial_lr", e.g. from a loaded optimizer state dict), or use `load_state_dict`.
+
+    A subclass with a closed form (the lr at any epoch from `base_lrs` alone) also implements
+    `_closed_form_lr()`: SequentialLR uses it to restart a scheduler at epoch 0.
     """
+
+    _is_initial = False  # True only during the step the constructor takes
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
         name = type(self).__name__
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{name}: expected an Optimizer, got {type(optimizer).__name__}.")
+        _check_optimizer(name, optimizer)
         if isinstance(last_epoch, bool) or not isinstance(last_epoch, numbers.Integral) \
                 or last_epoch < -1:
             raise ValueError(f"{name}: last_epoch must be an int >= -1, got {last_epoch!r}.")
@@ -46,6 +52,10 @@ class LRScheduler:
                     )
         self.base_lrs: list[float] = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = int(last_epoch)
+        self._initial_step()
+
+    def _initial_step(self) -> None:
+        """The constructor's step (SequentialLR repeats it for its first scheduler)."""
         self._step_count = 0
         self._is_initial = True
         try:
@@ -68,7 +78,18 @@ class LRScheduler:
             )
         self._step_count += 1
         self.last_epoch += 1
-        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
+        self._set_lrs(self.get_lr())
+
+    def _restart(self) -> None:
+        """Jump to epoch 0 without counting a step, as PyTorch's `step(0)` does: SequentialLR
+        hands over to this scheduler at a milestone. The closed form is used where there is
+        one, since the recursive form would carry on from the previous scheduler's lr."""
+        self.last_epoch = 0
+        closed_form = getattr(self, "_closed_form_lr", None)
+        self._set_lrs(closed_form() if closed_form is not None else self.get_lr())
+
+    def _set_lrs(self, lrs: list[float]) -> None:
+        for group, lr in zip(self.optimizer.param_groups, lrs):
             group["lr"] = lr
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
@@ -95,6 +116,26 @@ class LRScheduler:
         self.__dict__.update(state_dict)
 
 
+def _check_optimizer(owner: str, optimizer: Any) -> None:
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"{owner}: expected an Optimizer, got {type(optimizer).__name__}.")
+
+
+def _per_group_values(owner: str, name: str, value: Any, optimizer: Optimizer) -> list[Any]:
+    """One value per parameter group from a number or a list/tuple of them, each checked
+    to be a finite real >= 0."""
+    n = len(optimizer.param_groups)
+    if isinstance(value, (list, tuple)):
+        if len(value) != n:
+            raise ValueError(f"{owner}: {name} must be one number or one per parameter group "
+                             f"({n}), got {len(value)} values: {value!r}.")
+        for i, v in enumerate(value):
+            check_option(owner, f"{name}[{i}]", v)
+        return list(value)
+    check_option(owner, name, value)
+    return [value] * n
+
+
 def _check_period(owner: str, name: str, value: Any) -> None:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
         raise ValueError(f"{owner}: {name} must be a positive int, got {value!r}.")
@@ -117,6 +158,9 @@ class StepLR(LRScheduler):
             return self._current_lrs()
         return [lr * self.gamma for lr in self._current_lrs()]
 
+    def _closed_form_lr(self) -> list[float]:
+        return [base * self.gamma ** (self.last_epoch // self.step_size) for base in self.base_lrs]
+
 
 class ExponentialLR(LRScheduler):
     """Multiply every group's lr by `gamma` every epoch: lr_epoch = initial_lr * gamma ** epoch."""
@@ -130,6 +174,9 @@ class ExponentialLR(LRScheduler):
         if self._is_initial:
             return self._current_lrs()
         return [lr * self.gamma for lr in self._current_lrs()]
+
+    def _closed_form_lr(self) -> list[float]:
+        return [base * self.gamma ** self.last_epoch for base in self.base_lrs]
 
 
 class CosineAnnealingLR(LRScheduler):
@@ -161,6 +208,11 @@ class CosineAnnealingLR(LRScheduler):
             1 + math.cos(math.pi * (epoch - 1) / t_max))
         return [ratio * (lr - eta_min) + eta_min for lr in self._current_lrs()]
 
+    def _closed_form_lr(self) -> list[float]:
+        eta_min = self.eta_min
+        return [eta_min + (base - eta_min) * (1 + math.cos(math.pi * self.last_epoch / self.T_max))
+                / 2 for base in self.base_lrs]
+
 
 def _per_group(owner: str, fn: Any, optimizer: Optimizer) -> list[Callable[[int], float]]:
     fns = list(fn) if isinstance(fn, (list, tuple)) else [fn] * len(optimizer.param_groups)
@@ -188,10 +240,9 @@ class MultiplicativeLR(LambdaLR):
     """lr = lr * lr_lambda(epoch) at every step after the first."""
 
     def get_lr(self) -> list[float]:
-        if self.last_epoch > 0:
-            return [lr * f(self.last_epoch) for lr, f in zip(self._current_lrs(),
-                                                              self.lr_lambdas)]
-        return self._current_lrs()
+        if self._is_initial:  # also when resuming: the lr loaded is already this epoch's
+            return self._current_lrs()
+        return [lr * f(self.last_epoch) for lr, f in zip(self._current_lrs(), self.lr_lambdas)]
 
 
 class MultiStepLR(LRScheduler):
@@ -207,6 +258,10 @@ class MultiStepLR(LRScheduler):
     def get_lr(self) -> list[float]:
         factor = self.gamma ** self.milestones.get(self.last_epoch, 0)
         return [lr * factor for lr in self._current_lrs()]
+
+    def _closed_form_lr(self) -> list[float]:
+        passed = bisect_right(sorted(self.milestones.elements()), self.last_epoch)
+        return [base * self.gamma ** passed for base in self.base_lrs]
 
     def state_dict(self) -> dict[str, Any]:
         state = super().state_dict()
@@ -238,7 +293,11 @@ class ConstantLR(LRScheduler):
             return [lr * self.factor for lr in lrs]
         if self.last_epoch != self.total_iters:
             return lrs
-        return [lr / self.factor for lr in lrs]
+        return [lr * (1.0 / self.factor) for lr in lrs]  # PyTorch's rounding
+
+    def _closed_form_lr(self) -> list[float]:
+        factor = self.factor + (self.last_epoch >= self.total_iters) * (1 - self.factor)
+        return [base * factor for base in self.base_lrs]
 
 
 class LinearLR(LRScheduler):
@@ -256,9 +315,20 @@ class LinearLR(LRScheduler):
         lrs = self._current_lrs()
         if self.last_epoch == 0:
             return [lr * self.start_factor for lr in lrs]
-        if self.last_epoch > self.total_iters:
+        if self._is_initial or self.last_epoch > self.total_iters:
             return lrs
         span = self.end_factor - self.start_factor
         ratio = 1.0 + span / (self.total_iters * self.start_factor
                               + (self.last_epoch - 1) * span)
         return [lr * ratio for lr in lrs]
+
+    def _closed_form_lr(self) -> list[float]:
+        span = self.end_factor - self.start_factor
+        done = min(self.total_iters, self.last_epoch)
+        factor = self.start_factor + span * done / self.total_iters
+        return [base * factor for base in self.base_lrs]
+
+
+# The schedulers of the two modules below build on LRScheduler, so they are imported last.
+from .lr_scheduler_composite import ChainedScheduler, ReduceLROnPlateau, SequentialLR  # noqa: E402
+from .lr_scheduler_cycles import CyclicLR, OneCycleLR  # noqa: E402
