@@ -35,9 +35,7 @@ class LRScheduler:
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
         name = type(self).__name__
         _check_optimizer(name, optimizer)
-        if isinstance(last_epoch, bool) or not isinstance(last_epoch, numbers.Integral) \
-                or last_epoch < -1:
-            raise ValueError(f"{name}: last_epoch must be an int >= -1, got {last_epoch!r}.")
+        _check_last_epoch(name, last_epoch)
         self.optimizer = optimizer
         if last_epoch == -1:
             for group in optimizer.param_groups:
@@ -119,6 +117,12 @@ class LRScheduler:
 def _check_optimizer(owner: str, optimizer: Any) -> None:
     if not isinstance(optimizer, Optimizer):
         raise TypeError(f"{owner}: expected an Optimizer, got {type(optimizer).__name__}.")
+
+
+def _check_last_epoch(owner: str, last_epoch: Any) -> None:
+    if isinstance(last_epoch, bool) or not isinstance(last_epoch, numbers.Integral) \
+            or last_epoch < -1:
+        raise ValueError(f"{owner}: last_epoch must be an int >= -1, got {last_epoch!r}.")
 
 
 def _per_group_values(owner: str, name: str, value: Any, optimizer: Optimizer) -> list[Any]:

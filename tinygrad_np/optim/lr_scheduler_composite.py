@@ -10,7 +10,7 @@ from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .lr_scheduler import LRScheduler, _check_optimizer, _per_group_values
+from .lr_scheduler import LRScheduler, _check_last_epoch, _check_optimizer, _per_group_values
 from .optimizer import Optimizer, check_option
 
 __all__ = ["ChainedScheduler", "ReduceLROnPlateau", "SequentialLR"]
@@ -227,9 +227,7 @@ class SequentialLR(_Composite):
         if list(milestones) != sorted(milestones):
             raise ValueError(f"{owner}: milestones must be sorted (non-decreasing), got "
                              f"{list(milestones)!r}.")
-        if isinstance(last_epoch, bool) or not isinstance(last_epoch, numbers.Integral) \
-                or last_epoch < -1:
-            raise ValueError(f"{owner}: last_epoch must be an int >= -1, got {last_epoch!r}.")
+        _check_last_epoch(owner, last_epoch)
         for i, group in enumerate(optimizer.param_groups):
             if "initial_lr" not in group:
                 raise KeyError(f"{owner}: param_groups[{i}] has no 'initial_lr'; build the "

@@ -11,7 +11,7 @@ import types
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .lr_scheduler import LRScheduler, _check_optimizer, _per_group_values
+from .lr_scheduler import LRScheduler, _check_last_epoch, _check_optimizer, _per_group_values
 from .optimizer import Optimizer, check_option
 
 __all__ = ["CyclicLR", "OneCycleLR"]
@@ -93,6 +93,7 @@ class OneCycleLR(LRScheduler):
     ) -> None:
         owner = "OneCycleLR"
         _check_optimizer(owner, optimizer)
+        _check_last_epoch(owner, last_epoch)
         if total_steps is not None:
             _check_positive_int(owner, "total_steps", total_steps)
         elif epochs is not None and steps_per_epoch is not None:
@@ -128,25 +129,24 @@ class OneCycleLR(LRScheduler):
         keys = ("end_step", "start_lr", "end_lr", "start_momentum", "end_momentum")
         self._schedule_phases = [dict(zip(keys, phase)) for phase in phases]
 
-        if last_epoch == -1:
-            for group, top in zip(optimizer.param_groups, max_lrs):
-                group["initial_lr"] = top / div_factor  # replaces any earlier scheduler's
-                group["max_lr"] = top
-                group["min_lr"] = group["initial_lr"] / final_div_factor
-        else:
-            _check_resumable(owner, optimizer, ["max_lr", "min_lr"])
         self.cycle_momentum = bool(cycle_momentum)
         if self.cycle_momentum:
             self.use_beta1 = _momentum_key(owner, optimizer)
             tops = _per_group_values(owner, "max_momentum", max_momentum, optimizer)
             bottoms = _per_group_values(owner, "base_momentum", base_momentum, optimizer)
-            if last_epoch == -1:
+        if last_epoch != -1:
+            _check_resumable(owner, optimizer, ["initial_lr", "max_lr", "min_lr"] + (
+                ["max_momentum", "base_momentum"] if self.cycle_momentum else []))
+        else:  # everything is checked: only now change the groups
+            for group, top in zip(optimizer.param_groups, max_lrs):
+                group["initial_lr"] = top / div_factor  # replaces any earlier scheduler's
+                group["max_lr"] = top
+                group["min_lr"] = group["initial_lr"] / final_div_factor
+            if self.cycle_momentum:
                 for group, top, bottom in zip(optimizer.param_groups, tops, bottoms):
                     _set_momentum(group, top, self.use_beta1)
                     group["max_momentum"] = top
                     group["base_momentum"] = bottom
-            else:
-                _check_resumable(owner, optimizer, ["max_momentum", "base_momentum"])
         super().__init__(optimizer, last_epoch)
 
     def _anneal(self, start: float, end: float, pct: float) -> float:
@@ -218,6 +218,7 @@ class CyclicLR(LRScheduler):
     ) -> None:
         owner = "CyclicLR"
         _check_optimizer(owner, optimizer)
+        _check_last_epoch(owner, last_epoch)
         base_lrs = _per_group_values(owner, "base_lr", base_lr, optimizer)
         self.max_lrs = _per_group_values(owner, "max_lr", max_lr, optimizer)
         _check_positive(owner, "step_size_up", step_size_up)
@@ -229,9 +230,6 @@ class CyclicLR(LRScheduler):
             raise TypeError(f"{owner}: scale_fn must be callable or None, got {scale_fn!r}.")
         _check_choice(owner, "scale_mode", scale_mode, ("cycle", "iterations"))
         check_option(owner, "gamma", gamma)
-        if last_epoch == -1:
-            for group, lr in zip(optimizer.param_groups, base_lrs):
-                group["lr"] = lr
         up = float(step_size_up)
         down = float(step_size_down) if step_size_down is not None else up
         self.total_size = up + down
@@ -249,7 +247,10 @@ class CyclicLR(LRScheduler):
                                                     optimizer)
             self.max_momentums = _per_group_values(owner, "max_momentum", max_momentum,
                                                    optimizer)
-            if last_epoch == -1:
+        if last_epoch == -1:  # everything is checked: only now change the groups
+            for group, lr in zip(optimizer.param_groups, base_lrs):
+                group["lr"] = lr
+            if self.cycle_momentum:
                 for group, top, bottom in zip(optimizer.param_groups, self.max_momentums,
                                               self.base_momentums):
                     _set_momentum(group, top, self.use_beta1)
