@@ -10,7 +10,7 @@ from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .lr_scheduler import LRScheduler, _check_last_epoch, _check_optimizer, _per_group_values
+from .lr_scheduler_base import LRScheduler, _check_last_epoch, _check_optimizer, _per_group_values
 from .optimizer import Optimizer, check_option
 
 __all__ = ["ChainedScheduler", "ReduceLROnPlateau", "SequentialLR"]

@@ -11,7 +11,7 @@ import types
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .lr_scheduler import LRScheduler, _check_last_epoch, _check_optimizer, _per_group_values
+from .lr_scheduler_base import LRScheduler, _check_last_epoch, _check_optimizer, _per_group_values
 from .optimizer import Optimizer, check_option
 
 __all__ = ["CyclicLR", "OneCycleLR"]
