@@ -39,3 +39,21 @@ def test_schedule_matches_pytorch(name):
     again = getattr(tg.optim.lr_scheduler, name)(opt, **CASES[name])
     again.load_state_dict(state)
     assert again.last_epoch == sched.last_epoch
+
+
+@pytest.mark.parametrize("name", ["MultiplicativeLR", "LinearLR"])
+def test_resume_with_last_epoch_matches_pytorch(name):
+    # A scheduler rebuilt with last_epoch=k keeps the lr it finds (it is already epoch k's),
+    # as PyTorch's does; only later steps change it.
+    opt = tg.optim.SGD([tg.ones(2, requires_grad=True)], lr=0.1)
+    topt = torch.optim.SGD([torch.ones(2, requires_grad=True)], lr=0.1)
+    getattr(tg.optim.lr_scheduler, name)(opt, **CASES[name])
+    getattr(torch.optim.lr_scheduler, name)(topt, **CASES[name])
+    sched = getattr(tg.optim.lr_scheduler, name)(opt, last_epoch=2, **CASES[name])
+    tsched = getattr(torch.optim.lr_scheduler, name)(topt, last_epoch=2, **CASES[name])
+    for _ in range(6):
+        np.testing.assert_allclose(sched.get_last_lr(), tsched.get_last_lr(), rtol=1e-12)
+        opt.step()
+        topt.step()
+        sched.step()
+        tsched.step()

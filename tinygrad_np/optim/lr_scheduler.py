@@ -1,98 +1,27 @@
 """Learning-rate schedulers with PyTorch's semantics: each `step()` (called once per epoch, after
-`optimizer.step()`) writes the next learning rate into every parameter group's "lr"."""
+`optimizer.step()`) writes the next learning rate into every parameter group's "lr".
+
+The epoch-driven schedulers are here; the per-batch cycles (OneCycleLR, CyclicLR) are in
+lr_scheduler_cycles.py, ReduceLROnPlateau, SequentialLR and ChainedScheduler in
+lr_scheduler_composite.py, the base class in lr_scheduler_base.py. All are imported from here."""
 
 from __future__ import annotations
 
 import math
 import numbers
-import warnings
+from bisect import bisect_right
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from typing import Any
 
+from .lr_scheduler_base import LRScheduler
+from .lr_scheduler_composite import ChainedScheduler, ReduceLROnPlateau, SequentialLR
+from .lr_scheduler_cycles import CyclicLR, OneCycleLR
 from .optimizer import Optimizer, check_option
 
-__all__ = ["ConstantLR", "CosineAnnealingLR", "ExponentialLR", "LRScheduler", "LambdaLR",
-           "LinearLR", "MultiStepLR", "MultiplicativeLR", "StepLR"]
-
-
-class LRScheduler:
-    """Base class: a subclass implements `get_lr()`, the next learning rate of every group
-    computed from the current ones (PyTorch's recursive, chainable form).
-
-    Creating a scheduler records each group's starting lr as "initial_lr" (`base_lrs`) and
-    takes the step to epoch 0. To resume, pass `last_epoch` (the groups must then hold
-    "initial_lr", e.g. from a loaded optimizer state dict), or use `load_state_dict`.
-    """
-
-    def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
-        name = type(self).__name__
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{name}: expected an Optimizer, got {type(optimizer).__name__}.")
-        if isinstance(last_epoch, bool) or not isinstance(last_epoch, numbers.Integral) \
-                or last_epoch < -1:
-            raise ValueError(f"{name}: last_epoch must be an int >= -1, got {last_epoch!r}.")
-        self.optimizer = optimizer
-        if last_epoch == -1:
-            for group in optimizer.param_groups:
-                group.setdefault("initial_lr", group["lr"])
-        else:
-            for i, group in enumerate(optimizer.param_groups):
-                if "initial_lr" not in group:
-                    raise KeyError(
-                        f"{name}: resuming with last_epoch={last_epoch} needs 'initial_lr' in "
-                        f"param_groups[{i}]; load the optimizer's state dict first, or start "
-                        "with last_epoch=-1."
-                    )
-        self.base_lrs: list[float] = [group["initial_lr"] for group in optimizer.param_groups]
-        self.last_epoch = int(last_epoch)
-        self._step_count = 0
-        self._is_initial = True
-        try:
-            self.step()
-        finally:
-            self._is_initial = False
-
-    def get_lr(self) -> list[float]:
-        """The learning rates for epoch `self.last_epoch`, one per parameter group."""
-        raise NotImplementedError(f"{type(self).__name__} does not implement get_lr")
-
-    def step(self) -> None:
-        """Advance one epoch and write the new learning rates into the optimizer."""
-        if self._step_count == 1 and self.optimizer._step_count == 0:
-            warnings.warn(
-                f"{type(self).__name__}.step() was called before optimizer.step(), which skips "
-                "the first learning rate of the schedule; call optimizer.step() first.",
-                UserWarning,
-                stacklevel=2,
-            )
-        self._step_count += 1
-        self.last_epoch += 1
-        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
-            group["lr"] = lr
-        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
-
-    def get_last_lr(self) -> list[float]:
-        """The learning rates the last `step()` set, one per parameter group."""
-        return list(self._last_lr)
-
-    def _current_lrs(self) -> list[float]:
-        return [group["lr"] for group in self.optimizer.param_groups]
-
-    def state_dict(self) -> dict[str, Any]:
-        """Everything but the optimizer: plain numbers and lists, fit for `save`."""
-        return {k: (list(v) if isinstance(v, list) else v) for k, v in self.__dict__.items()
-                if k not in ("optimizer", "_is_initial")}
-
-    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
-        """Restore the state from `state_dict()`; refuses entries another scheduler would keep."""
-        unknown = sorted(set(state_dict) - set(self.state_dict()), key=str)
-        if unknown:
-            raise KeyError(
-                f"{type(self).__name__}.load_state_dict: unexpected entries {unknown}; was the "
-                f"state dict saved from another scheduler? Expected {sorted(self.state_dict())}."
-            )
-        self.__dict__.update(state_dict)
+__all__ = ["ChainedScheduler", "ConstantLR", "CosineAnnealingLR", "CyclicLR", "ExponentialLR",
+           "LRScheduler", "LambdaLR", "LinearLR", "MultiStepLR", "MultiplicativeLR", "OneCycleLR",
+           "ReduceLROnPlateau", "SequentialLR", "StepLR"]
 
 
 def _check_period(owner: str, name: str, value: Any) -> None:
@@ -117,6 +46,9 @@ class StepLR(LRScheduler):
             return self._current_lrs()
         return [lr * self.gamma for lr in self._current_lrs()]
 
+    def _closed_form_lr(self) -> list[float]:
+        return [base * self.gamma ** (self.last_epoch // self.step_size) for base in self.base_lrs]
+
 
 class ExponentialLR(LRScheduler):
     """Multiply every group's lr by `gamma` every epoch: lr_epoch = initial_lr * gamma ** epoch."""
@@ -130,6 +62,9 @@ class ExponentialLR(LRScheduler):
         if self._is_initial:
             return self._current_lrs()
         return [lr * self.gamma for lr in self._current_lrs()]
+
+    def _closed_form_lr(self) -> list[float]:
+        return [base * self.gamma ** self.last_epoch for base in self.base_lrs]
 
 
 class CosineAnnealingLR(LRScheduler):
@@ -161,6 +96,11 @@ class CosineAnnealingLR(LRScheduler):
             1 + math.cos(math.pi * (epoch - 1) / t_max))
         return [ratio * (lr - eta_min) + eta_min for lr in self._current_lrs()]
 
+    def _closed_form_lr(self) -> list[float]:
+        eta_min = self.eta_min
+        return [eta_min + (base - eta_min) * (1 + math.cos(math.pi * self.last_epoch / self.T_max))
+                / 2 for base in self.base_lrs]
+
 
 def _per_group(owner: str, fn: Any, optimizer: Optimizer) -> list[Callable[[int], float]]:
     fns = list(fn) if isinstance(fn, (list, tuple)) else [fn] * len(optimizer.param_groups)
@@ -188,10 +128,9 @@ class MultiplicativeLR(LambdaLR):
     """lr = lr * lr_lambda(epoch) at every step after the first."""
 
     def get_lr(self) -> list[float]:
-        if self.last_epoch > 0:
-            return [lr * f(self.last_epoch) for lr, f in zip(self._current_lrs(),
-                                                              self.lr_lambdas)]
-        return self._current_lrs()
+        if self._is_initial:  # also when resuming: the lr loaded is already this epoch's
+            return self._current_lrs()
+        return [lr * f(self.last_epoch) for lr, f in zip(self._current_lrs(), self.lr_lambdas)]
 
 
 class MultiStepLR(LRScheduler):
@@ -207,6 +146,10 @@ class MultiStepLR(LRScheduler):
     def get_lr(self) -> list[float]:
         factor = self.gamma ** self.milestones.get(self.last_epoch, 0)
         return [lr * factor for lr in self._current_lrs()]
+
+    def _closed_form_lr(self) -> list[float]:
+        passed = bisect_right(sorted(self.milestones.elements()), self.last_epoch)
+        return [base * self.gamma ** passed for base in self.base_lrs]
 
     def state_dict(self) -> dict[str, Any]:
         state = super().state_dict()
@@ -238,7 +181,11 @@ class ConstantLR(LRScheduler):
             return [lr * self.factor for lr in lrs]
         if self.last_epoch != self.total_iters:
             return lrs
-        return [lr / self.factor for lr in lrs]
+        return [lr * (1.0 / self.factor) for lr in lrs]  # PyTorch's rounding
+
+    def _closed_form_lr(self) -> list[float]:
+        factor = self.factor + (self.last_epoch >= self.total_iters) * (1 - self.factor)
+        return [base * factor for base in self.base_lrs]
 
 
 class LinearLR(LRScheduler):
@@ -256,9 +203,16 @@ class LinearLR(LRScheduler):
         lrs = self._current_lrs()
         if self.last_epoch == 0:
             return [lr * self.start_factor for lr in lrs]
-        if self.last_epoch > self.total_iters:
+        if self._is_initial or self.last_epoch > self.total_iters:
             return lrs
         span = self.end_factor - self.start_factor
         ratio = 1.0 + span / (self.total_iters * self.start_factor
                               + (self.last_epoch - 1) * span)
         return [lr * ratio for lr in lrs]
+
+    def _closed_form_lr(self) -> list[float]:
+        span = self.end_factor - self.start_factor
+        done = min(self.total_iters, self.last_epoch)
+        factor = self.start_factor + span * done / self.total_iters
+        return [base * factor for base in self.base_lrs]
+
