@@ -182,6 +182,31 @@ def test_numpy_losses_match_pytorch_closely(torch, config):
         _assert_same(ours, opt, loss, theirs, topt, tloss, rtol=1e-12, atol=1e-15)
 
 
+@pytest.mark.parametrize("config", ["default", "wolfe"])
+def test_mixed_dtypes_and_unused_parameters_match_pytorch(torch, config):
+    """A float32 and a float64 parameter share one float64 flat vector (as torch.cat's type
+    promotion gives); a parameter the loss does not use has no gradient, counted as zeros."""
+    init = [np.array([1.5, -0.5], dtype=np.float32), np.array([0.3, 2.0]), np.ones(3)]
+
+    def run(lib, make_opt):
+        a, b, unused = (lib.tensor(v.copy(), requires_grad=True) for v in init)
+        opt = make_opt([a, b, unused], max_iter=5, **CONFIGS[config])
+
+        def closure():
+            opt.zero_grad()
+            loss = ((a.double() - b) ** 2).sum() + (b ** 2).sum()
+            loss.backward()
+            return loss
+
+        for _ in range(2):
+            opt.step(closure)
+        return [v.detach().numpy() for v in (a, b, unused)]
+
+    for ours, theirs in zip(run(tg, tg.optim.LBFGS), run(torch, torch.optim.LBFGS)):
+        assert ours.dtype == theirs.dtype
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+
+
 def test_returns_the_first_loss_of_the_step():
     (x,) = [tg.tensor(np.array([3.0, -1.0]), requires_grad=True)]
     opt = tg.optim.LBFGS([x])
