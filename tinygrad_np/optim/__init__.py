@@ -10,10 +10,11 @@
 from . import lr_scheduler
 from .adagrad_family import Adadelta, Adagrad, Adamax
 from .adam import Adam, AdamW
+from .lbfgs import LBFGS
 from .nadam_radam import NAdam, RAdam
 from .optimizer import Optimizer
 from .rmsprop import RMSprop
 from .sgd import SGD
 
-__all__ = ["SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "NAdam", "Optimizer",
+__all__ = ["SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "LBFGS", "NAdam", "Optimizer",
            "RAdam", "RMSprop", "lr_scheduler"]
