@@ -15,6 +15,8 @@ oracle when it is installed.
 
 from __future__ import annotations
 
+import math
+
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -73,6 +75,11 @@ def reduce_args(draw: st.DrawFn, domain: str = "real", unique: bool = False,
     if keepdim:
         params["keepdim"] = draw(st.booleans())
     return (x,), params
+
+
+def np_accumulate(ufunc: np.ufunc, a: np.ndarray, dim: int) -> np.ndarray:
+    """ufunc.accumulate along a PyTorch `dim` (a 0-d tensor is its own running value)."""
+    return a.copy() if a.ndim == 0 else ufunc.accumulate(a, axis=dim)
 
 
 def np_axis(a: np.ndarray, dim: Any) -> Any:
@@ -487,6 +494,17 @@ ELEMENTWISE = [
     Op("expm1", tg.Tensor.expm1, np.expm1, unary()),
     Op("rsqrt", tg.Tensor.rsqrt, lambda a: 1 / np.sqrt(a), unary("positive")),
     Op("tan", tg.Tensor.tan, np.tan, unary("unit")),
+    Op("asin", tg.Tensor.asin, np.arcsin, unary("unit")),
+    Op("acos", tg.Tensor.acos, np.arccos, unary("unit")),
+    Op("atan", tg.Tensor.atan, np.arctan, unary()),
+    Op("sinh", tg.Tensor.sinh, np.sinh, unary()),
+    Op("cosh", tg.Tensor.cosh, np.cosh, unary()),
+    Op("asinh", tg.Tensor.asinh, np.arcsinh, unary()),
+    Op("acosh", lambda x: (x + 1.2).acosh(), lambda a: np.arccosh(a + 1.2), unary("positive")),
+    Op("atanh", tg.Tensor.atanh, np.arctanh, unary("unit")),
+    Op("exp2", tg.Tensor.exp2, np.exp2, unary()),
+    Op("erf", tg.Tensor.erf, lambda a: np.vectorize(math.erf, otypes=[a.dtype])(a), unary()),
+    Op("type", lambda x: x.type(tg.float64) * 2, lambda a: a.astype(np.float64) * 2, unary()),
     Op("reciprocal", tg.Tensor.reciprocal, np.reciprocal, unary("nonzero")),
     Op("floor", tg.Tensor.floor, np.floor, off_jumps()),
     Op("ceil", tg.ceil, np.ceil, off_jumps()),
@@ -542,6 +560,9 @@ BINARY = [
     Op("pow_tensor_tensor", lambda a, b: a**b, np.power, nary(domain=("positive", "real"))),
     Op("maximum", tg.Tensor.maximum, np.maximum, nary(unique=True)),
     Op("minimum", tg.Tensor.minimum, np.minimum, nary(unique=True)),
+    Op("copysign", tg.copysign, np.copysign, nary(domain="nonzero")),
+    Op("logaddexp", tg.logaddexp, np.logaddexp, nary()),
+    Op("lerp", lambda a, b, w: a.lerp(b, w), lambda a, b, w: a + w * (b - a), nary(3)),
     Op("remainder", lambda a, b: a % b, np.remainder, division_args()),
     Op("remainder_by_scalar", lambda x, b: tg.remainder(x, b), lambda a, b: np.remainder(a, b),
        division_args(scalar="b")),
@@ -616,6 +637,22 @@ REDUCTIONS = [
        .reshape(a.shape), one_dim_args()),
     Op("cumprod", lambda x, dim: tg.cumprod(x, dim),
        lambda a, dim: np.cumprod(a, np_axis(a, dim)).reshape(a.shape), one_dim_args()),
+    Op("cummax", lambda x, dim: x.cummax(dim).values, lambda a, dim: np_accumulate(
+        np.maximum, a, dim), one_dim_args_unique()),
+    Op("cummin", lambda x, dim: tg.cummin(x, dim).values, lambda a, dim: np_accumulate(
+        np.minimum, a, dim), one_dim_args_unique()),
+    Op("logcumsumexp", lambda x, dim: x.logcumsumexp(dim), lambda a, dim: np_accumulate(
+        np.logaddexp, a, dim), one_dim_args()),
+    Op("std_mean", lambda x, dim, keepdim, correction: 2 * x.std_mean(
+        dim, keepdim=keepdim, correction=correction)[0] + x.std_mean(dim, keepdim=keepdim)[1],
+       lambda a, dim, keepdim, correction: 2 * np.std(
+           a, np_axis(a, dim), ddof=correction, keepdims=keepdim) + np.mean(
+           a, np_axis(a, dim), keepdims=keepdim), var_args()),
+    Op("var_mean", lambda x, dim, keepdim, correction: 2 * tg.var_mean(
+        x, dim, keepdim=keepdim, correction=correction)[0] + x.var_mean(dim)[1].sum(),
+       lambda a, dim, keepdim, correction: 2 * np.var(
+           a, np_axis(a, dim), ddof=correction, keepdims=keepdim) + np.mean(
+           a, np_axis(a, dim)).sum(), var_args()),
     Op("norm", lambda x, p, dim, keepdim: x.norm(p, dim, keepdim), np_norm, norm_args()),
     Op("median", lambda x: x.median(), lambda a: np.sort(a.reshape(-1))[(a.size - 1) // 2],
        unary(unique=True)),

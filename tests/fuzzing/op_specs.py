@@ -17,7 +17,8 @@ def method(name: str) -> None:
 
 
 for _n in ("neg", "exp", "log", "log1p", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "abs",
-           "square", "sign", "positive", "clone", "contiguous", "float", "double"):
+           "square", "sign", "positive", "clone", "contiguous", "float", "double", "asin", "acos",
+           "atan", "sinh", "cosh", "asinh", "acosh", "atanh", "exp2", "erf"):
     method(_n)
 spec("neg_op", 1, lambda L, a, p: -a[0], "-{0}", covers=("neg",))
 spec("abs_op", 1, lambda L, a, p: abs(a[0]), "abs({0})", covers=("abs",))

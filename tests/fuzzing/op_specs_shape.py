@@ -349,6 +349,11 @@ NOT_IN_OP_PROGRAMS = {
     "zero_": "in-place: the inplace category", "fill_": "in-place: the inplace category",
     "swapaxes": "an alias row",
     "cuda": "no accelerator here: both libraries refuse (tests/test_pytorch_api.py)",
+    **dict.fromkeys(
+        ("bitwise_left_shift", "bitwise_right_shift", "copysign", "cummax", "cummin", "lerp",
+         "logaddexp", "logcumsumexp", "std_mean", "var_mean", "type"),
+        "checked against PyTorch in tests/test_upstream_ops.py and by the upstream op suite "
+        "(scripts/upstream_op_suite.py)"),
 }
 
 

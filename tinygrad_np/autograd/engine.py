@@ -181,7 +181,8 @@ def run_backward(
     leaves: list[Any] = []  # in the order their first gradient arrived
     for node, g in zip(roots, root_grads):
         if node in grads:
-            grads[node] = grads[node] + g
+            total = grads[node] + g
+            grads[node] = np.asarray(total) if isinstance(total, np.generic) else total
             continue
         grads[node] = g
         if type(node) is Context:
@@ -302,8 +303,11 @@ def _run(queue: list[tuple[int, Context]], leaves: list[Any], grads: dict[Any, A
             elif parent in owned:
                 pending += pg  # our own buffer: accumulate in place
             else:
-                grads[parent] = total = pending + pg
-                if type(total) is ndarray:  # (not a Tensor, nor the scalar 0-d arrays sum to)
+                total = pending + pg
+                if isinstance(total, np.generic):  # 0-d arrays sum to a NumPy scalar
+                    total = np.asarray(total)
+                grads[parent] = total
+                if type(total) is ndarray:  # (not a Tensor)
                     owned.add(parent)
         if saved and not retain_graph:
             # Free what the node saved, and its attributes with it. A node that saved nothing

@@ -193,6 +193,23 @@ def long(x: Tensor) -> Tensor:
     return astype(x, np.int64)
 
 
+def type_(x: Tensor, dtype: Any = None, non_blocking: bool = False) -> Any:
+    """x.type(dtype) is x.to(dtype); x.type() names the tensor type ('torch.FloatTensor'),
+    as in PyTorch."""
+    if dtype is None:
+        name = _TENSOR_TYPES.get(x._data.dtype.name, x._data.dtype.name)
+        return f"torch.{name}"
+    if isinstance(dtype, str) and dtype.startswith("torch."):
+        names = {v: k for k, v in _TENSOR_TYPES.items()}
+        dtype = names.get(dtype[len("torch."):], dtype[len("torch."):])
+    return astype(x, dtype)
+
+
+_TENSOR_TYPES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+                 "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
+                 "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor"}
+
+
 def half(x: Tensor) -> Tensor:
     return astype(x, np.float16)
 
@@ -270,18 +287,25 @@ def predicate(ufunc: np.ufunc) -> Any:
 
 
 def bitwise(ufunc: np.ufunc) -> Any:
-    """&, |, ^ on bool and integer tensors (logical for bools): outside the graph."""
+    """&, |, ^, <<, >> on bool and integer tensors (logical for bools): outside the graph, in
+    the dtype PyTorch gives (an int32 tensor with a Python int stays int32)."""
 
-    def op(x: Tensor, other: Any) -> Tensor:
-        other_data = np.asarray(array_of(other))
-        for data in (x._data, other_data):
+    def operands(x: Tensor, other: Any) -> tuple[Any, Any]:
+        for data in (x._data, np.asarray(array_of(other))):
             if data.dtype.kind not in "biu":
                 raise TypeError(f"{ufunc.__name__}: needs bool or integer tensors, got dtype "
                                 f"{data.dtype}; compare first (x > 0) or convert (.long()).")
-        return untracked(np.asarray(ufunc(x._data, other_data)))
+        a, b = promote(x, other, ufunc.__name__)
+        return (a._data if isinstance(a, Tensor) else a,
+                b._data if isinstance(b, Tensor) else b)
+
+    def op(x: Tensor, other: Any) -> Tensor:
+        a, b = operands(x, other)
+        return untracked(np.asarray(ufunc(a, b)))
 
     def reflected(x: Tensor, other: Any) -> Tensor:
-        return op(Tensor(other), x) if not isinstance(other, Tensor) else op(other, x)
+        a, b = operands(x, other)
+        return untracked(np.asarray(ufunc(b, a)))
 
     op.__name__ = op.__qualname__ = ufunc.__name__
     op.reflected = reflected  # type: ignore[attr-defined]
@@ -372,3 +396,39 @@ def _explicit_einsum(equation: str, ndims: list[int]) -> str:
         output = lead + "".join(sorted(c for c, k in counts.items() if k == 1 and
                                        c not in lead))
     return ",".join(spelt) + "->" + output
+
+
+# ---- ops composed of others -----------------------------------------------------------------
+def lerp(x: Tensor, end: Any, weight: Any) -> Tensor:
+    """x + weight (end - x), as torch.lerp."""
+    return x + weight * (end - x)
+
+
+def logaddexp(x: Tensor, other: Any) -> Tensor:
+    """log(e^x + e^other) without overflow: m + log(e^(x-m) + e^(other-m)), m the larger
+    (held constant, so the gradient is e^(x - result) exactly, also at ties)."""
+    other = other if isinstance(other, Tensor) else Tensor(np.asarray(array_of(other)))
+    m = x.maximum(other).detach()
+    m = m.masked_fill(m.isinf(), 0)
+    return m + ((x - m).exp() + (other - m).exp()).log()
+
+
+def div(x: Tensor, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+    """x / other; rounding_mode "trunc" rounds toward 0 and "floor" down, as torch.div (an
+    integer pair then stays integer)."""
+    if rounding_mode is None:
+        return true_divide(elementwise.Div, x, other)
+    if rounding_mode == "floor":
+        return x // other
+    if rounding_mode != "trunc":
+        raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' "
+                           f"but found '{rounding_mode}'")
+    a, b = promote(x, other, "div")
+    da = a._data if isinstance(a, Tensor) else np.asarray(a)
+    db = b._data if isinstance(b, Tensor) else np.asarray(b)
+    if np.result_type(da, db).kind in "iub":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            q = np.floor_divide(da, db)
+            q = q + ((np.remainder(da, db) != 0) & ((da < 0) != (db < 0)))
+        return untracked(np.asarray(q, dtype=np.result_type(da, db)))
+    return true_divide(elementwise.Div, x, other).trunc()

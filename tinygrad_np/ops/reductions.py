@@ -73,6 +73,8 @@ def var(x: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool 
     centered = x - reductions.Mean.apply(x, ds, True)
     divisor = builtins.max(count - correction, 0)
     out = reductions.Sum.apply(centered * centered, ds, keep) / divisor
+    if divisor == 0:  # no degrees of freedom: inf or NaN, as PyTorch (nothing overflowed)
+        return out
     # Where the squares overflow the variance need not: m^2 var(x / m), m = max |x|.
     return _unless_overflowed(out, x, ds, keep, lambda inner, m: m * (m * var(
         inner, ds, keepdim=keep, correction=correction)))
@@ -102,6 +104,9 @@ def std(x: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool 
     variance = x.var(ds, unbiased, keepdim, correction=correction, keepdims=keepdims)
     out = elementwise.StdFromVariance.apply(variance)
     keep = keepdim if keepdims is None else keepdims
+    count = int(np.prod([x._data.shape[d] for d in ds], dtype=np.int64))
+    if count <= (1 if correction is None and unbiased is not False else correction or 0):
+        return out  # no degrees of freedom: inf or NaN, as PyTorch (nothing overflowed)
     # Where the variance overflows the std need not: m std(x / m), m = max |x|.
     return _unless_overflowed(out, x, ds, keep, lambda inner, m: m * inner.std(
         ds, unbiased, keepdim, correction=correction, keepdims=keepdims))
@@ -232,19 +237,20 @@ def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
     return activations.LogSoftmax.apply(x, d)
 
 
-def _logical_reduce(x: Tensor, dim: Any, keepdim: bool, reduce: Any, op: str) -> Tensor:
-    ds = dims(x, dim, None, op)
+def _logical_reduce(x: Tensor, dim: Any, keepdim: bool, reduce: Any, op: str,
+                    axis: Any = None) -> Tensor:
+    ds = dims(x, dim, axis, op)
     return untracked(np.asarray(reduce(x._data, axis=ds, keepdims=keepdim)))
 
 
-def all(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+def all(x: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None) -> Tensor:
     """Whether every element (along `dim`) is nonzero: a bool tensor, as in PyTorch."""
-    return _logical_reduce(x, dim, keepdim, np.all, "all")
+    return _logical_reduce(x, dim, keepdim, np.all, "all", axis)
 
 
-def any(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+def any(x: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None) -> Tensor:
     """Whether some element (along `dim`) is nonzero: a bool tensor, as in PyTorch."""
-    return _logical_reduce(x, dim, keepdim, np.any, "any")
+    return _logical_reduce(x, dim, keepdim, np.any, "any", axis)
 
 
 def _running_dtype(x: Tensor, dtype: Any, op: str) -> np.dtype | None:
@@ -262,9 +268,10 @@ def cumsum(x: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     target = _running_dtype(x, dtype, "cumsum")
     if target is not None:
         return cumsum(x.astype(target), dim)
+    d = one_dim(x, dim, "cumsum")  # (a bad dim raises IndexError, 0-d included)
     if x._data.ndim == 0:
         return x.clone()
-    return reductions.CumSum.apply(x, one_dim(x, dim, "cumsum"))
+    return reductions.CumSum.apply(x, d)
 
 
 def cumprod(x: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
@@ -274,6 +281,7 @@ def cumprod(x: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     target = _running_dtype(x, dtype, "cumprod")
     if target is not None:
         return cumprod(x.astype(target), dim)
+    one_dim(x, dim, "cumprod")  # (a bad dim raises IndexError, 0-d included)
     if x._data.ndim == 0:
         return x.clone()
     d = one_dim(x, dim, "cumprod")
@@ -369,3 +377,67 @@ def topk(x: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = 
 median_result = namedtuple("median", ["values", "indices"])
 sort_result = namedtuple("sort", ["values", "indices"])
 topk_result = namedtuple("topk", ["values", "indices"])
+
+
+def cummax(x: Tensor, dim: int) -> Any:
+    """(values, indices) of the running maximum along `dim`, as torch.cummax (a tie takes the
+    later index; NaN, once seen, stays); the values are x gathered there, so the gradient goes
+    to the elements that were the maximum."""
+    return _running_extremum(x, dim, np.greater_equal, "cummax")
+
+
+def cummin(x: Tensor, dim: int) -> Any:
+    """(values, indices) of the running minimum along `dim`, as torch.cummin."""
+    return _running_extremum(x, dim, np.less_equal, "cummin")
+
+
+def _running_extremum(x: Tensor, dim: int, better: Any, op: str) -> Any:
+    d = one_dim(x, dim, op)
+    data = x._data if x._data.ndim else x._data.reshape(1)
+    moved = np.moveaxis(data, d, -1)
+    index = np.zeros(moved.shape, dtype=np.int64)
+    if moved.shape[-1]:
+        best = moved[..., 0].copy()
+        where = np.zeros(moved.shape[:-1], dtype=np.int64)
+        for i in range(moved.shape[-1]):
+            value = moved[..., i]
+            take = (better(value, best) | np.isnan(value)) & ~(np.isnan(best) & (i > 0))
+            if i == 0:
+                take = np.ones_like(take)
+            best = np.where(take, value, best)
+            where = np.where(take, i, where)
+            index[..., i] = where
+    index = np.moveaxis(index, -1, d).reshape(x._data.shape)
+    values = x.gather(d, Tensor(index)) if x._data.ndim else x * 1
+    result = namedtuple(f"{op}_result", ["values", "indices"])
+    return result(values, untracked(index))
+
+
+def logcumsumexp(x: Tensor, dim: int) -> Tensor:
+    """log(cumsum(exp(x))) along `dim` without overflow: m + log(cumsum(exp(x - m))), m the
+    largest finite element of each line (a constant), computed in float64."""
+    d = one_dim(x, dim, "logcumsumexp")
+    x = x if x._data.dtype.kind == "f" else x.float()
+    if x._data.size == 0:
+        return x * 1
+    finite = np.where(np.isfinite(x._data), x._data, -np.inf)
+    m = np.max(finite, axis=d, keepdims=True) if x._data.ndim else finite
+    m = np.where(np.isfinite(m), m, 0)
+    wide = x.double()  # (in float64, so that exp(x - m) of a far smaller element keeps digits)
+    return ((wide - m).exp().cumsum(d).log() + m).astype(x._data.dtype)
+
+
+def std_mean(x: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False,
+             *, correction: int | None = None, axis: Any = None) -> tuple[Tensor, Tensor]:
+    """(std, mean) over `dim`, as torch.std_mean."""
+    ds = dims(x, dim, axis, "std_mean")
+    return (std(x, ds, unbiased, keepdim, correction=correction),
+            mean(x, ds, keepdim))
+
+
+def var_mean(x: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False,
+             *, correction: int | None = None, axis: Any = None) -> tuple[Tensor, Tensor]:
+    """(var, mean) over `dim`, as torch.var_mean."""
+    ds = dims(x, dim, axis, "var_mean")
+    return (var(x, ds, unbiased, keepdim, correction=correction),
+            mean(x, ds, keepdim))

@@ -11,6 +11,8 @@ in `primitives/` and one row here (plus its row in the tests' op table, which a 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from ..primitives import activations, linalg
@@ -28,8 +30,9 @@ OPS: list[Op] = [
               ufunc=np.subtract, inplace=inplace.sub_),
     binary_op("mul", ew.Mul, dunder="mul", aliases=("multiply",), ufunc=np.multiply,
               inplace=True),
-    binary_op("div", ew.Div, prepare=true_divide, dunder="truediv",
-              aliases=("divide", "true_divide"), ufunc=np.true_divide, inplace=True),
+    replace(binary_op("div", ew.Div, prepare=true_divide, dunder="truediv",
+                      aliases=("divide", "true_divide"), ufunc=np.true_divide, inplace=True),
+            method=math.div),
     binary_op("pow", ew.Pow, prepare=power, dunder="pow", ufunc=np.power,
               inplace=True),
     binary_op("remainder", ew.Remainder, dunder="mod", ufunc=np.remainder),
@@ -55,6 +58,22 @@ OPS: list[Op] = [
     unary("sqrt", ew.Sqrt, to_float=True, ufunc=np.sqrt, inplace=True),
     unary("rsqrt", ew.Rsqrt, to_float=True, inplace=True),
     unary("tan", ew.Tan, to_float=True, ufunc=np.tan, inplace=True),
+    unary("asin", ew.Asin, to_float=True, aliases=("arcsin",), ufunc=np.arcsin, inplace=True),
+    unary("acos", ew.Acos, to_float=True, aliases=("arccos",), ufunc=np.arccos, inplace=True),
+    unary("atan", ew.Atan, to_float=True, aliases=("arctan",), ufunc=np.arctan, inplace=True),
+    unary("sinh", ew.Sinh, to_float=True, ufunc=np.sinh, inplace=True),
+    unary("cosh", ew.Cosh, to_float=True, ufunc=np.cosh, inplace=True),
+    unary("asinh", ew.Asinh, to_float=True, aliases=("arcsinh",), ufunc=np.arcsinh,
+          inplace=True),
+    unary("acosh", ew.Acosh, to_float=True, aliases=("arccosh",), ufunc=np.arccosh,
+          inplace=True),
+    unary("atanh", ew.Atanh, to_float=True, aliases=("arctanh",), ufunc=np.arctanh,
+          inplace=True),
+    unary("exp2", ew.Exp2, to_float=True, ufunc=np.exp2, inplace=True),
+    unary("erf", ew.Erf, to_float=True, inplace=True),
+    binary_op("copysign", ew.Copysign, prepare=true_divide, ufunc=np.copysign, inplace=True),
+    Op("logaddexp", math.logaddexp, ew.Exp, ufunc=np.logaddexp),
+    Op("lerp", math.lerp, ew.Mul, inplace=True),
     Op("reciprocal", math.reciprocal, ew.Div, ufunc=np.reciprocal, inplace=True),
     Op("floor", math.floor, ew.Floor, ufunc=np.floor, inplace=True),
     Op("ceil", math.ceil, ew.Ceil, ufunc=np.ceil, inplace=True),
@@ -84,6 +103,10 @@ OPS: list[Op] = [
       for name, dunder, op in (("bitwise_and", "and", math.bitwise(np.bitwise_and)),
                                ("bitwise_or", "or", math.bitwise(np.bitwise_or)),
                                ("bitwise_xor", "xor", math.bitwise(np.bitwise_xor)))),
+    *(Op(name, op, differentiable=False, dunder=dunder, reflected=op.reflected)
+      for name, dunder, op in (("bitwise_left_shift", "lshift", math.bitwise(np.left_shift)),
+                               ("bitwise_right_shift", "rshift",
+                                math.bitwise(np.right_shift)))),
     Op("bitwise_not", math.bitwise_not, differentiable=False, dunder="invert"),
     Op("isclose", math.isclose, differentiable=False),
     Op("allclose", math.allclose, differentiable=False),
@@ -106,6 +129,7 @@ OPS: list[Op] = [
     Op("int", math.int_, differentiable=False, function=False),
     Op("bool", math.bool_, differentiable=False, function=False),
     Op("half", math.half, ew.Cast, function=False),
+    Op("type", math.type_, ew.Cast, function=False),
     Op("clone", math.clone, ew.Cast),
     Op("type_as", shape.type_as, ew.Cast, function=False),
     Op("contiguous", math.contiguous, differentiable=False, function=False),
@@ -128,6 +152,11 @@ OPS: list[Op] = [
     Op("any", reductions.any, differentiable=False),
     Op("cumsum", reductions.cumsum, red.CumSum),
     Op("cumprod", reductions.cumprod, red.Prod),
+    Op("cummax", reductions.cummax, sh.Getitem),
+    Op("cummin", reductions.cummin, sh.Getitem),
+    Op("logcumsumexp", reductions.logcumsumexp, red.CumSum),
+    Op("std_mean", reductions.std_mean, ew.StdFromVariance),
+    Op("var_mean", reductions.var_mean, red.Sum),
     Op("norm", reductions.norm, red.Norm),
     Op("median", reductions.median, sh.Getitem),
     Op("sort", reductions.sort, sh.Getitem),

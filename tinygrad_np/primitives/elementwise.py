@@ -540,3 +540,167 @@ class Where(Function):
             np.where(cond, grad, 0) if need_a else None,
             np.where(cond, 0, grad) if need_b else None,
         )
+
+
+# ---- inverse trigonometric and hyperbolic functions, exp2, erf --------------------------------
+class Asin(Function):
+    """d asin(a) = da / sqrt(1 - a^2)"""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.arcsin(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return grad / np.sqrt(1 - a * a)
+
+
+class Acos(Function):
+    """d acos(a) = -da / sqrt(1 - a^2)"""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.arccos(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return -grad / np.sqrt(1 - a * a)
+
+
+class Atan(Function):
+    """d atan(a) = da / (1 + a^2)"""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.arctan(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return grad / (1 + a * a)
+
+
+class Sinh(Function):
+    """d sinh(a) = cosh(a) da"""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.sinh(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return grad * np.cosh(a)
+
+
+class Cosh(Function):
+    """d cosh(a) = sinh(a) da"""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.cosh(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return grad * np.sinh(a)
+
+
+class Asinh(Function):
+    """d asinh(a) = da / sqrt(a^2 + 1)"""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.arcsinh(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return grad / np.sqrt(a * a + 1)
+
+
+class Acosh(Function):
+    """d acosh(a) = da / sqrt(a^2 - 1)"""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.arccosh(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return grad / np.sqrt(a * a - 1)
+
+
+class Atanh(Function):
+    """d atanh(a) = da / (1 - a^2)"""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.arctanh(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return grad / (1 - a * a)
+
+
+class Exp2(Function):
+    """d 2^a = 2^a ln(2) da"""
+
+    @staticmethod
+    def forward(ctx, a):
+        out = np.exp2(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * out * np.log(2.0)
+
+
+def _erf(a: np.ndarray) -> np.ndarray:
+    import math
+
+    return np.asarray(np.vectorize(math.erf, otypes=[a.dtype])(a), dtype=a.dtype)
+
+
+class Erf(Function):
+    """d erf(a) = 2/sqrt(pi) exp(-a^2) da (NumPy has no erf: math.erf per element)"""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return _erf(np.asarray(a))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return grad * (2.0 / np.sqrt(np.pi)) * np.exp(-(a * a))
+
+
+class Copysign(Function):
+    """|a| with the sign of b;  d/da = sign(a) sign(b) (0 at a = 0, as PyTorch), d/db = 0"""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        out = np.copysign(a, b)
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, out = ctx.saved_tensors
+        safe = np.where(a == 0, 1, a)
+        return grad * np.where(a == 0, 0, out / safe), grad * 0
