@@ -119,9 +119,9 @@ def test_every_op_of_the_table_is_fuzzed_or_said_why_not() -> None:
 
 def test_the_fuzz_finds_a_planted_wrong_gradient(monkeypatch: pytest.MonkeyPatch) -> None:
     """The harness is not vacuous: a wrong derivative of sin is caught and named."""
-    from tinygrad_np.primitives import elementwise as ew
+    from tinygrad_np.primitives import trigonometric as trig
 
-    monkeypatch.setattr(ew.Sin, "backward", staticmethod(lambda ctx, grad: grad * 0.0))
+    monkeypatch.setattr(trig.Sin, "backward", staticmethod(lambda ctx, grad: grad * 0.0))
     prog = Program([np.array([0.3, -1.2])], [Step("sin", (0,), {})])
     f = check_program(RandomDraw(0), prog)
     assert f is not None and f.family == "ops/grad/sin", f

@@ -17,6 +17,7 @@ import numpy as np
 
 from ..primitives import activations, linalg
 from ..primitives import elementwise as ew
+from ..primitives import trigonometric as trig
 from ..primitives import reductions as red
 from ..primitives import shape as sh
 from . import inplace, math, reductions, shape
@@ -57,17 +58,17 @@ OPS: list[Op] = [
     unary("expm1", ew.Expm1, to_float=True, ufunc=np.expm1, inplace=True),
     unary("sqrt", ew.Sqrt, to_float=True, ufunc=np.sqrt, inplace=True),
     unary("rsqrt", ew.Rsqrt, to_float=True, inplace=True),
-    unary("tan", ew.Tan, to_float=True, ufunc=np.tan, inplace=True),
-    unary("asin", ew.Asin, to_float=True, aliases=("arcsin",), ufunc=np.arcsin, inplace=True),
-    unary("acos", ew.Acos, to_float=True, aliases=("arccos",), ufunc=np.arccos, inplace=True),
-    unary("atan", ew.Atan, to_float=True, aliases=("arctan",), ufunc=np.arctan, inplace=True),
-    unary("sinh", ew.Sinh, to_float=True, ufunc=np.sinh, inplace=True),
-    unary("cosh", ew.Cosh, to_float=True, ufunc=np.cosh, inplace=True),
-    unary("asinh", ew.Asinh, to_float=True, aliases=("arcsinh",), ufunc=np.arcsinh,
+    unary("tan", trig.Tan, to_float=True, ufunc=np.tan, inplace=True),
+    unary("asin", trig.Asin, to_float=True, aliases=("arcsin",), ufunc=np.arcsin, inplace=True),
+    unary("acos", trig.Acos, to_float=True, aliases=("arccos",), ufunc=np.arccos, inplace=True),
+    unary("atan", trig.Atan, to_float=True, aliases=("arctan",), ufunc=np.arctan, inplace=True),
+    unary("sinh", trig.Sinh, to_float=True, ufunc=np.sinh, inplace=True),
+    unary("cosh", trig.Cosh, to_float=True, ufunc=np.cosh, inplace=True),
+    unary("asinh", trig.Asinh, to_float=True, aliases=("arcsinh",), ufunc=np.arcsinh,
           inplace=True),
-    unary("acosh", ew.Acosh, to_float=True, aliases=("arccosh",), ufunc=np.arccosh,
+    unary("acosh", trig.Acosh, to_float=True, aliases=("arccosh",), ufunc=np.arccosh,
           inplace=True),
-    unary("atanh", ew.Atanh, to_float=True, aliases=("arctanh",), ufunc=np.arctanh,
+    unary("atanh", trig.Atanh, to_float=True, aliases=("arctanh",), ufunc=np.arctanh,
           inplace=True),
     unary("exp2", ew.Exp2, to_float=True, ufunc=np.exp2, inplace=True),
     unary("erf", ew.Erf, to_float=True, inplace=True),
@@ -80,8 +81,8 @@ OPS: list[Op] = [
     Op("trunc", math.trunc, ew.Trunc, aliases=("fix",), ufunc=np.trunc, inplace=True),
     Op("round", math.round, ew.Round, inplace=True),
     Op("nan_to_num", math.nan_to_num, ew.NanToNum, inplace=True),
-    unary("sin", ew.Sin, to_float=True, ufunc=np.sin, inplace=True),
-    unary("cos", ew.Cos, to_float=True, ufunc=np.cos, inplace=True),
+    unary("sin", trig.Sin, to_float=True, ufunc=np.sin, inplace=True),
+    unary("cos", trig.Cos, to_float=True, ufunc=np.cos, inplace=True),
     unary("tanh", activations.Tanh, to_float=True, ufunc=np.tanh, inplace=True),
     unary("sigmoid", activations.Sigmoid, to_float=True, inplace=True),
     unary("relu", activations.Relu, inplace=True),

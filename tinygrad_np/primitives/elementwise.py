@@ -316,21 +316,6 @@ class Rsqrt(Function):
         return -0.5 * grad * (out * out * out)
 
 
-class Tan(Function):
-    """d tan(a) = da / cos(a)^2"""
-
-    @staticmethod
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        return np.tan(a)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (a,) = ctx.saved_tensors
-        c = np.cos(a)
-        return grad / (c * c)
-
-
 class _Stepwise(Function):
     """A piecewise-constant function (floor, ceil, round, trunc): derivative 0 wherever it
     exists, and, like PyTorch, a gradient of zeros everywhere."""
@@ -421,30 +406,6 @@ class Abs(Function):
     def backward(ctx, grad):
         (sign,) = ctx.saved_tensors
         return grad * sign
-
-
-class Sin(Function):
-    @staticmethod
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        return np.sin(a)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (a,) = ctx.saved_tensors
-        return grad * np.cos(a)
-
-
-class Cos(Function):
-    @staticmethod
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        return np.cos(a)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (a,) = ctx.saved_tensors
-        return grad * -np.sin(a)
 
 
 class _Extremum(Function):
@@ -543,116 +504,6 @@ class Where(Function):
 
 
 # ---- inverse trigonometric and hyperbolic functions, exp2, erf --------------------------------
-class Asin(Function):
-    """d asin(a) = da / sqrt(1 - a^2)"""
-
-    @staticmethod
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        return np.arcsin(a)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (a,) = ctx.saved_tensors
-        return grad / np.sqrt(1 - a * a)
-
-
-class Acos(Function):
-    """d acos(a) = -da / sqrt(1 - a^2)"""
-
-    @staticmethod
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        return np.arccos(a)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (a,) = ctx.saved_tensors
-        return -grad / np.sqrt(1 - a * a)
-
-
-class Atan(Function):
-    """d atan(a) = da / (1 + a^2)"""
-
-    @staticmethod
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        return np.arctan(a)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (a,) = ctx.saved_tensors
-        return grad / (1 + a * a)
-
-
-class Sinh(Function):
-    """d sinh(a) = cosh(a) da"""
-
-    @staticmethod
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        return np.sinh(a)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (a,) = ctx.saved_tensors
-        return grad * np.cosh(a)
-
-
-class Cosh(Function):
-    """d cosh(a) = sinh(a) da"""
-
-    @staticmethod
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        return np.cosh(a)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (a,) = ctx.saved_tensors
-        return grad * np.sinh(a)
-
-
-class Asinh(Function):
-    """d asinh(a) = da / sqrt(a^2 + 1)"""
-
-    @staticmethod
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        return np.arcsinh(a)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (a,) = ctx.saved_tensors
-        return grad / np.sqrt(a * a + 1)
-
-
-class Acosh(Function):
-    """d acosh(a) = da / sqrt(a^2 - 1)"""
-
-    @staticmethod
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        return np.arccosh(a)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (a,) = ctx.saved_tensors
-        return grad / np.sqrt(a * a - 1)
-
-
-class Atanh(Function):
-    """d atanh(a) = da / (1 - a^2)"""
-
-    @staticmethod
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        return np.arctanh(a)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (a,) = ctx.saved_tensors
-        return grad / (1 - a * a)
 
 
 class Exp2(Function):
