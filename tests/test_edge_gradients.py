@@ -399,3 +399,22 @@ def test_std_of_huge_float64_values_is_finite():
     np.testing.assert_allclose(f32.std(unbiased=False).item(), 4.0102e37, rtol=1e-4)
     big = tg.tensor(np.array([-1e19] + [1e19] * 9, dtype=np.float32))
     np.testing.assert_allclose(big.var().item(), 4e37, rtol=1e-6)
+
+
+def test_float16_with_a_python_number_computes_in_float32_as_pytorch():
+    # 1e30 does not fit float16; PyTorch's kernels compute in float32 and round once.
+    x = tg.tensor(np.array([-np.inf, 3.0, 6e4], dtype=np.float16))
+    np.testing.assert_array_equal(np.asarray(x / 1e30), np.array([-np.inf, 0.0, 0.0]))
+    y = x * 2.5
+    assert y.dtype == np.float16
+    np.testing.assert_array_equal(np.asarray(y), np.array([-np.inf, 7.5, np.inf], np.float16))
+
+
+def test_pow_second_derivative_with_a_huge_exponent_is_not_nan():
+    # a ** b with b = -9.8e29 underflows to 0 with all its derivatives (float32): the order
+    # grad * (b * a**(b - 1)) keeps b * b from overflowing against a 0.
+    a = tg.tensor(np.array(4.53, dtype=np.float32), requires_grad=True)
+    b = tg.tensor(np.array(-9.8e29, dtype=np.float32))
+    (g,) = tg.grad(a ** b, a, create_graph=True)
+    (h,) = tg.grad(g, a)
+    assert np.asarray(g) == 0 and np.asarray(h) == 0

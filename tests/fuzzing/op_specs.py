@@ -209,7 +209,10 @@ def _remainder_skip(v: list[np.ndarray], p: dict) -> str | None:
     # PyTorch computes a - floor(a / b) * b: where a / b overflows it gives NaN; the exact
     # remainder (ours, C's fmod based) is finite.
     with np.errstate(all="ignore"):
-        return "forward" if np.isinf(np.asarray(v[0]) / np.asarray(v[1])).any() else None
+        try:
+            return "forward" if np.isinf(np.asarray(v[0]) / np.asarray(v[1])).any() else None
+        except ValueError:  # shapes that do not broadcast: both libraries must refuse
+            return None
 
 
 SPECS["remainder"].skip = _remainder_skip

@@ -220,9 +220,8 @@ def check_losses(d: Draw) -> Failure | None:
                    for _ in range(n * c)], dtype).reshape(n, c)
     t0 = np.array([d.choice([0.0, 1.0]) if d.chance(0.5) else d.integer(0, 100) / 100
                    for _ in range(n * c)], dtype).reshape(n, c)
-    with np.errstate(all="ignore"):
-        smoothed = 2 * np.abs(x0).max(initial=0) * (c if weight is None else weight.sum())
-    if name == "cross_entropy" and smoothing and not smoothed < np.finfo(dtype).max:
+    if name == "cross_entropy" and smoothing and np.abs(x0).max(initial=0) > 1e-3 * float(
+            np.finfo(dtype).max):
         return None  # PyTorch overflows to inf (test_cross_entropy_smoothing_near_overflow)
     if name == "binary_cross_entropy" and ((p0 == 0) | (p0 == 1)).any():
         return None  # PyTorch's target gradient is +-inf there (README; test_edge_gradients)

@@ -29,7 +29,18 @@ def binary(function: Any, t: Tensor, other: Any, reverse: bool = False) -> Tenso
             t, other = promote(t, other, function.__name__.lower())
     elif type(other) not in (float, int) or t._data.dtype.kind != "f":
         t, other = promote(t, other, function.__name__.lower())
+    elif t._data.dtype.itemsize == 2:
+        return _half_with_number(function, t, other, reverse)
     return function.apply(other, t) if reverse else function.apply(t, other)
+
+
+def _half_with_number(function: Any, t: Tensor, other: float, reverse: bool) -> Tensor:
+    """A float16 tensor with a Python number, computed in float32 and rounded once, as
+    PyTorch's CPU kernels do: the number itself may not fit float16 (x / 1e30 is x * 1e-30,
+    not x / inf)."""
+    wide = t.float()
+    out = function.apply(other, wide) if reverse else function.apply(wide, other)
+    return out.half()
 
 
 def true_divide(function: Any, t: Tensor, other: Any, reverse: bool = False) -> Tensor:

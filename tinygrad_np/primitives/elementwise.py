@@ -192,7 +192,7 @@ class Pow(Function):
             overflow = (b_ == 0) & ~(np.abs(a_) >= bound)
             if overflow.any():
                 exponent = exponent + overflow
-            grad_a = grad * b * a**exponent
+            grad_a = grad * (b * a**exponent)  # (PyTorch's order: grad * b overflows sooner)
         grad_b = None
         if need_b:
             zero = np.asarray(a) == 0
