@@ -227,3 +227,28 @@ def test_scaled_dot_product_attention(kw):
         return L.nn.functional.scaled_dot_product_attention(q, k, v, **extra)
 
     both(fn, q, k, v)
+
+
+@pytest.mark.parametrize("equation, shapes", [
+    ("ii->i", [(4, 4)]), ("ii->", [(4, 4)]), ("...ii->...i", [(3, 4, 4)]),
+    ("iji,j->j", [(3, 2, 3), (2,)]), ("iij,jk->ik", [(2, 2, 3), (3, 4)])])
+def test_einsum_diagonals(equation, shapes):
+    arrays = [RNG.uniform(-1, 1, s).astype(np.float32) for s in shapes]
+    both(lambda L, *t: L.einsum(equation, *t), *arrays)
+
+
+def test_max_pool2d_of_integers_with_padding_and_indices():
+    x = RNG.integers(-50, 50, (2, 3, 7, 6)).astype(np.int32)
+    both(lambda L, t: L.nn.functional.max_pool2d(t, 3, 2, padding=1), x, grad=False)
+    ours = tg.nn.functional.max_pool2d(tg.tensor(x), 2, return_indices=True)[1]
+    theirs = torch.nn.functional.max_pool2d(torch.tensor(x), 2, return_indices=True)[1]
+    np.testing.assert_equal(np.asarray(ours), theirs.numpy())
+
+
+def test_integer_linspace_truncates_and_bool_is_refused():
+    for start, end, steps in [(5, 10, 20), (5, -5, 20), (-3, 4, 9)]:
+        ours = tg.linspace(start, end, steps, dtype=tg.int32)
+        theirs = torch.linspace(start, end, steps, dtype=torch.int32)
+        np.testing.assert_equal(np.asarray(ours), theirs.numpy())
+    with pytest.raises(RuntimeError):
+        tg.linspace(0, 1, 3, dtype=tg.bool)

@@ -15,6 +15,7 @@ from ..device import device as Device
 from ..dtypes import as_dtype
 from ..primitives import elementwise, linalg
 from .promotion import check_numeric, promote, true_divide
+from .shape_more import diagonal
 
 
 def abs(x: Tensor) -> Tensor:
@@ -363,11 +364,21 @@ def einsum(equation: str, *operands: Any) -> Tensor:
         raise ShapeError(f"einsum: {equation!r} has more than one '...' in an operand; "
                          "give each operand at most one.")
     spec = _explicit_einsum(equation.replace(" ", ""), [t._data.ndim for t in tensors])
-    for letters in spec.split("->")[0].split(","):
-        if len(set(letters)) != len(letters):
-            raise ShapeError(f"einsum: {equation!r} repeats a letter within one operand "
-                             f"({letters!r}, a diagonal), which is not supported; take the "
-                             "diagonal first (e.g. with indexing).")
+    inputs, output = spec.split("->")
+    terms = inputs.split(",")
+    for i, letters in enumerate(terms):  # a repeated letter: take that diagonal first
+        for c in sorted({c for c in letters if letters.count(c) > 1}):
+            while letters.count(c) > 1:
+                p1 = letters.index(c)
+                p2 = letters.index(c, p1 + 1)
+                if tensors[i].shape[p1] != tensors[i].shape[p2]:
+                    raise ShapeError(f"einsum: {equation!r} repeats {c!r} in operand {i} over "
+                                     f"dims of sizes {tensors[i].shape[p1]} and "
+                                     f"{tensors[i].shape[p2]}; a diagonal needs equal sizes.")
+                tensors[i] = diagonal(tensors[i], 0, p1, p2)  # (moved to the last dim)
+                letters = letters[:p1] + letters[p1 + 1:p2] + letters[p2 + 1:] + c
+        terms[i] = letters
+    spec = ",".join(terms) + "->" + output
     try:
         np.einsum(spec, *[np.empty(t._data.shape, t._data.dtype) for t in tensors])
     except ValueError as err:
