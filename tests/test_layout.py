@@ -12,9 +12,9 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "tinygrad_np"
 
 # A layer may import only layers listed before it (and itself).
-LAYERS = ["dtypes", "device", "random", "autograd", "primitives", "ops", "tensor", "creation",
-          "serialization", "data", "utils", "datasets", "vision", "testing", "nn", "optim", "viz",
-          "__init__"]
+LAYERS = ["errors", "dtypes", "device", "random", "autograd", "primitives", "ops", "tensor",
+          "creation", "serialization", "data", "utils", "datasets", "vision", "testing", "nn",
+          "optim", "viz", "__init__"]
 # Kept apart although listed in order: data, testing and viz use the core only.
 NOT_ALLOWED = {
     "data": {"nn", "optim", "testing"}, "testing": {"nn", "optim", "data"},

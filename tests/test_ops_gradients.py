@@ -469,6 +469,69 @@ def masked_fill_args(draw: st.DrawFn) -> tuple:
     return (x,), {"mask": mask, "value": draw(st.floats(-2, 2))}
 
 
+@st.composite
+def scatter_reduce_args(draw: st.DrawFn) -> tuple:
+    """x, src (all values distinct: no ties for amax/amin) and an index with repeats."""
+    shape = draw(tst.shapes(min_dims=1))
+    dim = draw(st.integers(-len(shape), len(shape) - 1))
+    index_shape = tuple(draw(st.integers(1, n)) for n in shape)
+    size, count = int(np.prod(shape)), int(np.prod(index_shape))
+    values = draw(tst.arrays((size + count,), unique=True))
+    x = tg.tensor(values[:size].reshape(shape), requires_grad=True)
+    src = tg.tensor(values[size:].reshape(index_shape), requires_grad=True)
+    index = draw(tst.arrays(index_shape, np.int64, elements=st.integers(0, shape[dim] - 1)))
+    return (x, src), {"dim": dim, "index": index,
+                      "reduce": draw(st.sampled_from(["sum", "prod", "mean", "amax", "amin"])),
+                      "include_self": draw(st.booleans())}
+
+
+def np_scatter_reduce(a: np.ndarray, b: np.ndarray, dim: int, index: np.ndarray, reduce: str,
+                      include_self: bool) -> np.ndarray:
+    grid = list(np.indices(index.shape, sparse=True))
+    grid[dim] = index
+    ufunc = {"sum": np.add, "mean": np.add, "prod": np.multiply, "amax": np.maximum,
+             "amin": np.minimum}[reduce]
+    hits = np.zeros(a.shape)
+    np.add.at(hits, tuple(grid), 1)
+    out = a.copy()
+    if not include_self:
+        out[hits > 0] = {"prod": 1, "amax": -np.inf, "amin": np.inf}.get(reduce, 0)
+    ufunc.at(out, tuple(grid), b)
+    if reduce == "mean":
+        out /= np.where(hits > 0, hits + include_self, 1)
+    return out
+
+
+@st.composite
+def diagonal_args(draw: st.DrawFn) -> tuple:
+    x = draw(tst.tensors(tst.shapes(min_dims=2)))
+    dim1, dim2 = draw(st.permutations(range(x.ndim)))[:2]
+    return (x,), {"offset": draw(st.integers(-2, 2)), "dim1": dim1, "dim2": dim2}
+
+
+@st.composite
+def unfold_args(draw: st.DrawFn) -> tuple:
+    x = draw(tst.tensors(tst.shapes(min_dims=1)))
+    dim = draw(st.integers(-x.ndim, x.ndim - 1))
+    return (x,), {"dimension": dim, "size": draw(st.integers(0, x.shape[dim])),
+                  "step": draw(st.integers(1, 3))}
+
+
+def np_unfold(a: np.ndarray, dimension: int, size: int, step: int) -> np.ndarray:
+    dimension %= a.ndim  # (the windows' own axis comes last)
+    windows = np.lib.stride_tricks.sliding_window_view(a, size, axis=dimension)
+    return np.take(windows, range(0, windows.shape[dimension], step), axis=dimension)
+
+
+@st.composite
+def repeat_interleave_args(draw: st.DrawFn) -> tuple:
+    x = draw(tst.tensors(tst.shapes(min_dims=1)))
+    dim = draw(st.none() | st.integers(-x.ndim, x.ndim - 1))
+    n = x.numel() if dim is None else x.shape[dim]
+    repeats = draw(st.integers(0, 3) | tst.arrays((n,), np.int64, elements=st.integers(0, 3)))
+    return (x,), {"repeats": repeats, "dim": dim}
+
+
 def stable_softmax(a: np.ndarray, dim: int) -> np.ndarray:
     e = np.exp(a - a.max(axis=dim, keepdims=True))
     return e / e.sum(axis=dim, keepdims=True)
@@ -742,6 +805,23 @@ SHAPE = [
        scatter_args()),
     Op("scatter_add", lambda x, src, dim, index: x.scatter_add(dim, index, src),
        lambda a, b, dim, index: np_scatter(a, b, dim, index, add=True), scatter_args()),
+    Op("scatter_reduce", lambda x, src, dim, index, reduce, include_self: x.scatter_reduce(
+        dim, index, src, reduce, include_self=include_self), np_scatter_reduce,
+       scatter_reduce_args()),
+    Op("diagonal", lambda x, offset, dim1, dim2: x.diagonal(offset, dim1, dim2),
+       lambda a, offset, dim1, dim2: np.diagonal(a, offset, dim1, dim2), diagonal_args()),
+    Op("diag", lambda x: x.diag(1), lambda a: np.diag(a, 1),
+       unary(shape=tst.shapes(min_dims=1, max_dims=2))),
+    Op("unflatten", lambda x: x.unflatten(-1, (1, -1)),
+       lambda a: a.reshape(a.shape[:-1] + (1, a.shape[-1])),
+       unary(shape=tst.shapes(min_dims=1))),
+    Op("unfold", lambda x, **kw: x.unfold(**kw), np_unfold, unfold_args()),
+    Op("repeat_interleave", lambda x, repeats, dim: x.repeat_interleave(repeats, dim),
+       lambda a, repeats, dim: np.repeat(a, repeats, dim), repeat_interleave_args()),
+    Op("masked_select", lambda x, mask, value: x.masked_select(tg.tensor(mask)),
+       lambda a, mask, value: np.broadcast_to(a, np.broadcast_shapes(a.shape, mask.shape))[
+           np.broadcast_to(mask, np.broadcast_shapes(a.shape, mask.shape))],
+       masked_fill_args()),
     Op("index_select", lambda x, dim, index: x.index_select(dim, index),
        lambda a, dim, index: np.take(a, index, dim), index_select_args()),
     Op("masked_fill", lambda x, mask, value: x.masked_fill(tg.tensor(mask), value),

@@ -150,3 +150,105 @@ def test_gradients_of_a_leaf_used_twice_in_0d_stay_arrays():
     a, b = tg.tensor(-1.0, requires_grad=True), tg.tensor(2.0, requires_grad=True)
     (ga, gb) = tg.grad(a.lerp(b, 0.25), [a, b])
     assert isinstance(ga._data, np.ndarray) and float(ga) == 0.75 and float(gb) == 0.25
+
+
+# ---- shape ops, scatter_reduce, interpolate, attention (the second round) -------------------
+def test_diag_diagonal_unflatten_unfold_repeat_interleave_masked_select():
+    square = RNG.uniform(-1, 1, (4, 4, 3)).astype(np.float32)
+    both(lambda L, x: x.diagonal(1, 0, 2), square)
+    both(lambda L, x: x[:, 0].diagonal(-1), square)
+    both(lambda L, x: x[0, :, 0].diag(-2), square)
+    both(lambda L, x: x.unflatten(1, (2, -1)), square)
+    both(lambda L, x: x.unfold(1, 2, 1).unfold(0, 3, 2), square)
+    both(lambda L, x: x.repeat_interleave(2), REAL)
+    both(lambda L, x: x.repeat_interleave(L.tensor([0, 2, 1, 3, 1]), dim=1), REAL)
+    both(lambda L, x: x.masked_select(x > 0), REAL)
+    both(lambda L, x: x.masked_select(L.tensor([True, False, True, True, False])), REAL)
+
+
+@pytest.mark.parametrize("reduce", ["sum", "prod", "mean", "amax", "amin"])
+@pytest.mark.parametrize("include_self", [True, False])
+def test_scatter_reduce_values_and_gradients(reduce, include_self):
+    index = np.array([[0, 0, 2], [1, 0, 1]])
+    src = np.array([[1.5, -2.0, 0.0], [3.0, 0.5, -1.0]], dtype=np.float32)
+    both(lambda L, x, s: x.scatter_reduce(0, L.tensor(index), s, reduce,
+                                          include_self=include_self), UNIT[:3, :4], src)
+
+
+def test_scatter_with_a_value_multiply_and_refusals():
+    index = np.array([[0, 1, 0], [2, 0, 0]])
+    both(lambda L, x: x.scatter(0, L.tensor(index), 2.0, reduce="multiply"), REAL, grad=False)
+    both(lambda L, x: x.scatter(1, L.tensor(index), value=-1.0), REAL, grad=False)
+    with pytest.raises(RuntimeError):
+        tg.tensor(REAL).scatter_reduce(0, tg.tensor(index), tg.tensor(REAL), "median")
+    with pytest.raises(RuntimeError):
+        tg.tensor(REAL).double().scatter(0, tg.tensor(index), tg.tensor(REAL))
+
+
+@pytest.mark.parametrize("mode, shape, size, corners", [
+    ("nearest", (2, 3, 7), (11,), None), ("nearest-exact", (2, 3, 7, 5), (4, 9), None),
+    ("nearest", (1, 2, 3, 4, 5), (5, 3, 2), None), ("linear", (2, 3, 9), (4,), False),
+    ("linear", (2, 3, 4), (9,), True), ("bilinear", (2, 3, 5, 6), (8, 3), False),
+    ("bilinear", (1, 1, 5, 6), (1, 9), True), ("trilinear", (1, 2, 3, 4, 5), (5, 2, 6), False),
+    ("trilinear", (1, 2, 3, 4, 5), (5, 2, 6), True)])
+def test_interpolate_values_and_gradients(mode, shape, size, corners):
+    x = RNG.uniform(-1, 1, shape).astype(np.float32)
+    both(lambda L, t: L.nn.functional.interpolate(t, size=size, mode=mode,
+                                                  align_corners=corners), x)
+
+
+def test_interpolate_by_scale_factor_and_integer_input():
+    x = RNG.uniform(-1, 1, (1, 2, 5, 4)).astype(np.float32)
+    both(lambda L, t: L.nn.functional.interpolate(t, scale_factor=1.7, mode="bilinear"), x)
+    both(lambda L, t: L.nn.functional.interpolate(t, scale_factor=(0.5, 2.5)), x)
+    u = (x * 100 + 100).astype(np.uint8)
+    both(lambda L, t: L.nn.functional.interpolate(t, size=(7, 3), mode="nearest-exact"), u,
+         grad=False)
+
+
+@pytest.mark.parametrize("kw", [{}, {"is_causal": True}, {"scale": 0.3}, {"mask": "bool"},
+                                {"mask": "float"}, {"enable_gqa": True}])
+def test_scaled_dot_product_attention(kw):
+    kw = dict(kw)
+    q = RNG.uniform(-1, 1, (2, 4, 3, 5)).astype(np.float32)
+    heads = 2 if kw.get("enable_gqa") else 4
+    k = RNG.uniform(-1, 1, (2, heads, 6, 5)).astype(np.float32)
+    v = RNG.uniform(-1, 1, (2, heads, 6, 2)).astype(np.float32)
+    mask = kw.pop("mask", None)
+    if mask == "bool":
+        m = RNG.uniform(size=(3, 6)) > 0.3
+        m[:, 0] = True  # no fully masked row (NaN in both)
+        kw["attn_mask"] = m
+    elif mask == "float":
+        kw["attn_mask"] = RNG.uniform(-1, 1, (3, 6)).astype(np.float32)
+
+    def fn(L, q, k, v):
+        extra = {n: (L.tensor(a) if n == "attn_mask" else a) for n, a in kw.items()}
+        return L.nn.functional.scaled_dot_product_attention(q, k, v, **extra)
+
+    both(fn, q, k, v)
+
+
+@pytest.mark.parametrize("equation, shapes", [
+    ("ii->i", [(4, 4)]), ("ii->", [(4, 4)]), ("...ii->...i", [(3, 4, 4)]),
+    ("iji,j->j", [(3, 2, 3), (2,)]), ("iij,jk->ik", [(2, 2, 3), (3, 4)])])
+def test_einsum_diagonals(equation, shapes):
+    arrays = [RNG.uniform(-1, 1, s).astype(np.float32) for s in shapes]
+    both(lambda L, *t: L.einsum(equation, *t), *arrays)
+
+
+def test_max_pool2d_of_integers_with_padding_and_indices():
+    x = RNG.integers(-50, 50, (2, 3, 7, 6)).astype(np.int32)
+    both(lambda L, t: L.nn.functional.max_pool2d(t, 3, 2, padding=1), x, grad=False)
+    ours = tg.nn.functional.max_pool2d(tg.tensor(x), 2, return_indices=True)[1]
+    theirs = torch.nn.functional.max_pool2d(torch.tensor(x), 2, return_indices=True)[1]
+    np.testing.assert_equal(np.asarray(ours), theirs.numpy())
+
+
+def test_integer_linspace_truncates_and_bool_is_refused():
+    for start, end, steps in [(5, 10, 20), (5, -5, 20), (-3, 4, 9)]:
+        ours = tg.linspace(start, end, steps, dtype=tg.int32)
+        theirs = torch.linspace(start, end, steps, dtype=torch.int32)
+        np.testing.assert_equal(np.asarray(ours), theirs.numpy())
+    with pytest.raises(RuntimeError):
+        tg.linspace(0, 1, 3, dtype=tg.bool)

@@ -18,6 +18,7 @@ from .creation import (arange, empty, empty_like, eye, from_numpy, full, full_li
 from .device import device, set_default_device
 from .dtypes import (bool_, float16, float32, float64, get_default_dtype, int8, int16, int32,
                      int64, set_default_dtype, uint8)
+from .errors import DTypeError, IndexRangeError, OptionError, ShapeError
 from .ops.table import FUNCTIONS
 from .random import manual_seed
 from .serialization import load, save
@@ -42,6 +43,7 @@ __version__ = "0.1.0"
 version = __version__
 
 __all__ = [
+    "DTypeError", "IndexRangeError", "OptionError", "ShapeError",
     "Tensor", "accelerator", "arange", "backends", "bool", "bool_", "cuda", "data", "datasets",
     "detect_anomaly", "device", "double", "empty", "empty_like", "enable_grad", "eye", "float",
     "float16", "float32", "float64", "from_numpy", "full", "full_like", "get_default_dtype",

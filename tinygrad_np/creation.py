@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from .errors import DTypeError
 from .device import check as check_device
 from .dtypes import as_dtype, get_default_dtype
 from .random import default_generator
@@ -142,8 +143,12 @@ def linspace(start: float, end: float, steps: int, dtype: Any = None, device: An
     check_device(device, "linspace()")
     if type(steps) is not int or steps < 0:
         raise ValueError(f"linspace(): steps must be a non-negative int, got {steps!r}.")
-    return _new(np.linspace(start, end, steps, dtype=_float(dtype, "linspace()")),
-                requires_grad)
+    dtype = np.dtype(_float(dtype, "linspace()"))
+    if dtype.kind == "b":
+        raise DTypeError("linspace(): cannot make bool values; use a numeric dtype and compare.")
+    if dtype.kind in "iu":  # PyTorch truncates toward 0 (NumPy's integer linspace floors)
+        return _new(np.trunc(np.linspace(start, end, steps)).astype(dtype), requires_grad)
+    return _new(np.linspace(start, end, steps, dtype=dtype), requires_grad)
 
 
 def randn(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,

@@ -351,7 +351,8 @@ NOT_IN_OP_PROGRAMS = {
     "cuda": "no accelerator here: both libraries refuse (tests/test_pytorch_api.py)",
     **dict.fromkeys(
         ("bitwise_left_shift", "bitwise_right_shift", "copysign", "cummax", "cummin", "lerp",
-         "logaddexp", "logcumsumexp", "std_mean", "var_mean", "type"),
+         "logaddexp", "logcumsumexp", "std_mean", "var_mean", "type", "diag", "diagonal",
+         "masked_select", "repeat_interleave", "scatter_reduce", "unflatten", "unfold"),
         "checked against PyTorch in tests/test_upstream_ops.py and by the upstream op suite "
         "(scripts/upstream_op_suite.py)"),
 }

@@ -12,7 +12,6 @@ from typing import Any
 import numpy as np
 
 from ..autograd import no_grad
-from ..random import default_generator
 from ..autograd.tensor_core import Tensor
 from ..ops.args import as_input
 from ..ops.encoding import one_hot as _one_hot
@@ -110,21 +109,6 @@ def linear(input: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     return linalg.Affine.apply(x, weight, bias)
 
 
-def dropout(input: Any, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
-    """Zero each element with probability p and scale the rest by 1 / (1 - p) (inverted
-    dropout), so eval needs no rescaling; identity when not training. Draws from the
-    generator seeded by manual_seed."""
-    if not 0 <= p <= 1:
-        raise ValueError(f"dropout: probability p must be in [0, 1], got {p}.")
-    x = as_input(input, "dropout")
-    if not training or p == 0:
-        return x
-    if p == 1:
-        return x * 0
-    keep = default_generator().random(x.shape) >= p
-    return x * (keep.astype(x.dtype) / x.dtype.type(1 - p))
-
-
 def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
     """int64 one-hot encoding with a new last dimension of size num_classes (-1: max + 1)."""
     return _one_hot(as_input(tensor, "one_hot", floating=False), num_classes)
@@ -220,7 +204,7 @@ from .functional_conv import (  # noqa: E402
     fold,
     unfold,
 )
-from .functional_extra import dropout2d, embedding, pad  # noqa: E402
+from .functional_extra import dropout, dropout2d, embedding, pad  # noqa: E402
 from .functional_pool import (  # noqa: E402
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
@@ -273,8 +257,11 @@ from .functional_loss_more import (  # noqa: E402
     triplet_margin_loss,
 )
 
+from .functional_attention import scaled_dot_product_attention  # noqa: E402
+from .functional_interpolate import interpolate  # noqa: E402
+
 __all__ += [
     "bilinear", "cosine_embedding_loss", "cosine_similarity", "gaussian_nll_loss", "huber_loss",
-    "kl_div", "l1_loss", "margin_ranking_loss", "normalize", "pairwise_distance",
-    "poisson_nll_loss", "smooth_l1_loss", "triplet_margin_loss",
+    "interpolate", "kl_div", "l1_loss", "margin_ranking_loss", "normalize", "pairwise_distance",
+    "poisson_nll_loss", "scaled_dot_product_attention", "smooth_l1_loss", "triplet_margin_loss",
 ]

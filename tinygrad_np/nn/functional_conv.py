@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import ShapeError
 from ..primitives.conv import Conv, ConvTranspose, Fold, Geometry, Unfold
 from ..autograd.tensor_core import Tensor
 from ..ops.args import as_input
@@ -46,7 +47,7 @@ def batched(x: Tensor, nd: int, op: str, what: str = "") -> tuple[Tensor, bool]:
 def check_fits(op: str, x_shape: tuple[int, ...], geo: Geometry) -> None:
     """Every output dimension must be at least 1: the padded input holds the dilated kernel."""
     if min(geo.padded[j] - geo.span[j] for j in range(len(geo.size))) < 0:
-        raise ValueError(
+        raise ShapeError(
             f"{op}: input of shape {x_shape} (spatial size {geo.size}, padded to "
             f"{geo.padded}) is smaller than the kernel {geo.kernel} with dilation "
             f"{geo.dilation} (extent {geo.span}); use a larger input, more padding or a "

@@ -1,5 +1,6 @@
-"""`F.pad`, `F.embedding` and `F.dropout2d`: built from existing primitives (slicing, index
-gathers and their scatter adjoints), so their gradients of any order come for free."""
+"""`F.pad`, `F.embedding`, `F.dropout` and `F.dropout2d`: built from existing primitives
+(slicing, index gathers and their scatter adjoints, products with a drawn mask), so their
+gradients of any order come for free."""
 
 from __future__ import annotations
 
@@ -107,6 +108,21 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None,
         if is_pad.any():  # the padding rows read a detached weight: no gradient flows there
             out = where(is_pad, weight.detach()[idx], out)
     return out
+
+
+def dropout(input: Any, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero each element with probability p and scale the rest by 1 / (1 - p) (inverted
+    dropout), so eval needs no rescaling; identity when not training. Draws from the
+    generator seeded by manual_seed."""
+    if not 0 <= p <= 1:
+        raise ValueError(f"dropout: probability p must be in [0, 1], got {p}.")
+    x = as_input(input, "dropout")
+    if not training or p == 0:
+        return x
+    if p == 1:
+        return x * 0
+    keep = default_generator().random(x.shape) >= p
+    return x * (keep.astype(x.dtype) / x.dtype.type(1 - p))
 
 
 def dropout2d(input: Any, p: float = 0.5, training: bool = True,

@@ -18,6 +18,7 @@ from ..primitives.conv import Conv, Geometry
 from ..primitives.pooling import MaxPool, max_and_positions
 from ..autograd.tensor_core import Tensor
 from .functional_conv import IntOrTuple, batched, check_fits, ntuple
+from ..errors import DTypeError
 from ..ops.args import as_input
 
 
@@ -63,7 +64,10 @@ def _pool_geometry(op: str, x: Tensor, nd: int, kernel_size: Any, stride: Any, p
 
 def _max_pool(input: Any, kernel_size: Any, stride: Any, padding: Any, dilation: Any,
               ceil_mode: bool, return_indices: bool, nd: int, op: str) -> Any:
-    x, unbatched = batched(as_input(input, op), nd, op)
+    # Integers are fine for a maximum (PyTorch takes them too); only floats carry gradients.
+    x, unbatched = batched(as_input(input, op, floating=False), nd, op)
+    if x.dtype.kind not in "fiu":
+        raise DTypeError(f"{op}: expected a float or integer input, got dtype {x.dtype}.")
     geo = _pool_geometry(op, x, nd, kernel_size, stride, padding, dilation, ceil_mode)
     out = MaxPool.apply(x, geo)
     if not return_indices:

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import DTypeError
 from ..autograd import is_grad_enabled
 from ..autograd.tensor_core import Tensor
 from ..ops.args import as_input
@@ -114,7 +115,7 @@ def _class_index_weights(op: str, input: Tensor, target: Any, weight: np.ndarray
     probs = f" class-probability targets need the input's shape {shape}." \
         if op == "cross_entropy" else ""
     if y.dtype.kind not in "iu":
-        raise TypeError(
+        raise DTypeError(
             f"{op}: class-index targets must be integers (int64), got dtype {y.dtype} with "
             f"shape {y.shape}; convert them with target.long().{probs}"
         )

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import ShapeError
 from ..autograd.tensor_core import Tensor
 from ..primitives.shape import Chained
 
@@ -32,12 +33,12 @@ def check_new_shape(shape: tuple[int, ...], numel: int, op: str) -> None:
     """A target shape for reshape/view: sizes >= 0, and -1 (inferred) in at most one place."""
     for i, n in enumerate(shape):
         if n < -1:
-            raise ValueError(
+            raise ShapeError(
                 f"{op}(): invalid size {n} at position {i} of shape {shape}; sizes must be "
                 f">= 0, or -1 in one place to have that size inferred from the {numel} elements."
             )
     if shape.count(-1) > 1:
-        raise ValueError(
+        raise ShapeError(
             f"{op}(): shape {shape} has -1 in {shape.count(-1)} places, but only one size can "
             f"be inferred; give all but one of the sizes (the tensor has {numel} elements)."
         )

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import DTypeError, ShapeError
 from ..autograd import function
 from ..autograd.tensor_core import Tensor, array_of, untracked
 from ..device import check as check_device
@@ -14,6 +15,7 @@ from ..device import device as Device
 from ..dtypes import as_dtype
 from ..primitives import elementwise, linalg
 from .promotion import check_numeric, promote, true_divide
+from .shape_more import diagonal
 
 
 def abs(x: Tensor) -> Tensor:
@@ -41,7 +43,7 @@ def sign(x: Tensor) -> Tensor:
 def clamp(x: Tensor, min: Any = None, max: Any = None) -> Tensor:
     """Limit x to [min, max] (either bound may be None; bounds may be tensors)."""
     if min is None and max is None:
-        raise ValueError("clamp(): give at least one of min and max.")
+        raise ShapeError("clamp(): give at least one of min and max.")
     # The dtype PyTorch gives x op bound: an integer tensor with a float bound gives the
     # default float dtype, and a NumPy float64 scalar keeps a float32 tensor float32.
     if min is not None:
@@ -91,14 +93,14 @@ def matmul(input: Any, other: Any) -> Tensor:
     """Matrix product with np.matmul's rules (1-D, 2-D, batched with broadcast batch dims)."""
     sa, sb = np.shape(array_of(input)), np.shape(array_of(other))
     if not sa or not sb:
-        raise ValueError(
+        raise ShapeError(
             f"matmul: both operands need at least 1 dimension, got shapes {sa} and {sb}; "
             "use * to multiply by a scalar."
         )
     k_a = sa[-1]
     k_b = sb[0] if len(sb) == 1 else sb[-2]
     if k_a != k_b:
-        raise ValueError(
+        raise ShapeError(
             f"matmul: shapes {sa} and {sb} do not match: the last dimension of the first "
             f"({k_a}) must equal the {'only' if len(sb) == 1 else 'second-to-last'} dimension "
             f"of the second ({k_b}). Transpose one operand (e.g. .T) or check the layer sizes."
@@ -106,7 +108,7 @@ def matmul(input: Any, other: Any) -> Tensor:
     try:
         np.broadcast_shapes(sa[:-2], sb[:-2])
     except ValueError:
-        raise ValueError(
+        raise ShapeError(
             f"matmul: the batch dimensions of shapes {sa} and {sb} do not broadcast; each "
             "pair of leading dims must be equal or 1 (reshape or unsqueeze an operand)."
         ) from None
@@ -293,7 +295,7 @@ def bitwise(ufunc: np.ufunc) -> Any:
     def operands(x: Tensor, other: Any) -> tuple[Any, Any]:
         for data in (x._data, np.asarray(array_of(other))):
             if data.dtype.kind not in "biu":
-                raise TypeError(f"{ufunc.__name__}: needs bool or integer tensors, got dtype "
+                raise DTypeError(f"{ufunc.__name__}: needs bool or integer tensors, got dtype "
                                 f"{data.dtype}; compare first (x > 0) or convert (.long()).")
         a, b = promote(x, other, ufunc.__name__)
         return (a._data if isinstance(a, Tensor) else a,
@@ -315,7 +317,7 @@ def bitwise(ufunc: np.ufunc) -> Any:
 def bitwise_not(x: Tensor) -> Tensor:
     """~x: logical not for bools, two's complement for integers."""
     if x._data.dtype.kind not in "biu":
-        raise TypeError(f"bitwise_not: needs a bool or integer tensor, got dtype "
+        raise DTypeError(f"bitwise_not: needs a bool or integer tensor, got dtype "
                         f"{x._data.dtype}; use logical_not, or compare first.")
     return untracked(np.invert(x._data))
 
@@ -358,17 +360,30 @@ def einsum(equation: str, *operands: Any) -> Tensor:
     if not isinstance(equation, str):
         raise TypeError(f"einsum: the equation must be a string, got {type(equation).__name__}.")
     tensors = [o if isinstance(o, Tensor) else Tensor(o) for o in operands]
+    if any(term.count("...") > 1 for term in equation.split("->")[0].split(",")):
+        raise ShapeError(f"einsum: {equation!r} has more than one '...' in an operand; "
+                         "give each operand at most one.")
     spec = _explicit_einsum(equation.replace(" ", ""), [t._data.ndim for t in tensors])
-    for letters in spec.split("->")[0].split(","):
-        if len(set(letters)) != len(letters):
-            raise ValueError(f"einsum: {equation!r} repeats a letter within one operand "
-                             f"({letters!r}, a diagonal), which is not supported; take the "
-                             "diagonal first (e.g. with indexing).")
+    inputs, output = spec.split("->")
+    terms = inputs.split(",")
+    for i, letters in enumerate(terms):  # a repeated letter: take that diagonal first
+        for c in sorted({c for c in letters if letters.count(c) > 1}):
+            while letters.count(c) > 1:
+                p1 = letters.index(c)
+                p2 = letters.index(c, p1 + 1)
+                if tensors[i].shape[p1] != tensors[i].shape[p2]:
+                    raise ShapeError(f"einsum: {equation!r} repeats {c!r} in operand {i} over "
+                                     f"dims of sizes {tensors[i].shape[p1]} and "
+                                     f"{tensors[i].shape[p2]}; a diagonal needs equal sizes.")
+                tensors[i] = diagonal(tensors[i], 0, p1, p2)  # (moved to the last dim)
+                letters = letters[:p1] + letters[p1 + 1:p2] + letters[p2 + 1:] + c
+        terms[i] = letters
+    spec = ",".join(terms) + "->" + output
     try:
         np.einsum(spec, *[np.empty(t._data.shape, t._data.dtype) for t in tensors])
     except ValueError as err:
         shapes = [t._data.shape for t in tensors]
-        raise ValueError(f"einsum: {equation!r} does not fit operands of shapes {shapes}: "
+        raise ShapeError(f"einsum: {equation!r} does not fit operands of shapes {shapes}: "
                          f"{err}.") from None
     dtype = np.result_type(*[t._data.dtype for t in tensors])
     tensors = [t.astype(dtype) for t in tensors]
@@ -381,7 +396,7 @@ def _explicit_einsum(equation: str, ndims: list[int]) -> str:
     inputs, arrow, output = equation.partition("->")
     terms = inputs.split(",")
     if len(terms) != len(ndims):
-        raise ValueError(f"einsum: {equation!r} names {len(terms)} operands, got "
+        raise ShapeError(f"einsum: {equation!r} names {len(terms)} operands, got "
                          f"{len(ndims)}.")
     spare = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in equation]
     widest = max([n - len(t.replace("...", "")) for t, n in zip(terms, ndims) if "..." in t],

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import DTypeError, IndexRangeError, OptionError, ShapeError
 from ..autograd.tensor_core import Tensor, untracked
 from ..primitives.shape import Cat, Expand, Getitem, IndexAddZeros, Permute, Reshape
 from .args import check_new_shape, dims, normalize_index, one_dim, shape_arg
@@ -22,7 +23,7 @@ def reshape(x: Tensor, *shape: Any) -> Tensor:
     try:
         return Reshape.apply(x, shape)
     except ValueError as err:
-        raise ValueError(
+        raise ShapeError(
             f"{err} The new shape must hold the same number of elements "
             f"({x._data.size}); put -1 in one place to have it inferred."
         ) from None
@@ -63,7 +64,7 @@ def unsqueeze(x: Tensor, dim: int) -> Tensor:
 def permute(x: Tensor, *dims: Any) -> Tensor:
     axes = shape_arg(dims, "permute", "dims")
     if sorted(d % max(x.ndim, 1) for d in axes) != list(range(x.ndim)):
-        raise ValueError(
+        raise ShapeError(
             f"permute(): dims {axes} are not a permutation of the {x.ndim} dimensions "
             f"of a tensor of shape {x._data.shape}; name each dim 0..{x.ndim - 1} "
             "exactly once."
@@ -284,33 +285,109 @@ def gather(x: Tensor, dim: int, index: Any) -> Tensor:
     idx = _index_array(index, "gather")
     if idx.ndim != x._data.ndim or any(i > n for j, (i, n) in enumerate(
             zip(idx.shape, x._data.shape)) if j != d):
-        raise ValueError(f"gather(): index of shape {idx.shape} must have as many dims as the "
+        raise ShapeError(f"gather(): index of shape {idx.shape} must have as many dims as the "
                          f"input ({x._data.shape}) and be no larger outside dim {dim}.")
     return getitem(x, _along(idx, d))
 
 
 def scatter(x: Tensor, dim: int, index: Any, src: Any = None, *, value: Any = None,
             reduce: str | None = None) -> Tensor:
-    """A copy of x with src (or value) written at index along `dim`: the inverse of gather."""
+    """A copy of x with src (or value) written at index along `dim`: the inverse of gather.
+    reduce="add" / "multiply" combine with x instead (repeated indices add up / multiply)."""
+    if src is not None and not isinstance(src, Tensor):  # scatter(dim, index, 2.0)
+        src, value = None, src
+    d, idx = _scatter_index(x, dim, index, src, "scatter")
     if reduce is not None:
-        if reduce != "add":
-            raise ValueError(f"scatter(): reduce={reduce!r} is not supported; use 'add' "
-                             "(or scatter_add).")
-        return scatter_add(x, dim, index, src)
-    d = one_dim(x, dim, "scatter")
-    idx = _index_array(index, "scatter")
+        if reduce not in ("add", "multiply"):
+            raise OptionError(f"scatter(): reduce={reduce!r} is not supported; use 'add' or "
+                             "'multiply' (or scatter_reduce).")
+        if src is None:
+            src = untracked(np.full(idx.shape, value, x._data.dtype))
+        return scatter_reduce(x, dim, index, src, "sum" if reduce == "add" else "prod")
     out = x.clone()
     values = value if src is None else _part(src, idx.shape)
     out[_along(idx, d)] = values
     return out
 
 
+def _scatter_index(x: Tensor, dim: int, index: Any, src: Any, op: str
+                   ) -> tuple[int, np.ndarray]:
+    """dim normalised and the index array, checked as PyTorch does: as many dims as x, no
+    larger than src anywhere nor than x outside dim, values within x's size along dim, and
+    src in x's dtype."""
+    d = one_dim(x, dim, op)
+    idx = _index_array(index, op)
+    src_shape = src._data.shape if isinstance(src, Tensor) else idx.shape
+    if idx.ndim != x._data.ndim or any(
+            i > s or (j != d and i > n)
+            for j, (i, n, s) in enumerate(zip(idx.shape, x._data.shape, src_shape))):
+        raise ShapeError(f"{op}(): index of shape {idx.shape} must have the input's number of "
+                         f"dims ({x._data.shape}) and be no larger than src "
+                         f"({src_shape}) anywhere, nor than the input outside dim {dim}.")
+    n = x._data.shape[d]
+    if idx.size and (idx.min() < -n or idx.max() >= n):
+        raise IndexRangeError(f"{op}(): index values must be in [{-n}, {n - 1}] for dim {dim} "
+                              f"of size {n}, got [{idx.min()}, {idx.max()}].")
+    if isinstance(src, Tensor) and src._data.dtype != x._data.dtype:
+        raise DTypeError(f"{op}(): src has dtype {src._data.dtype} but the input "
+                         f"{x._data.dtype}; convert one (e.g. src.to(x.dtype)).")
+    return d, idx
+
+
 def scatter_add(x: Tensor, dim: int, index: Any, src: Any) -> Tensor:
     """A copy of x with src added at index along `dim` (repeated indices add up)."""
-    d = one_dim(x, dim, "scatter_add")
-    idx = _index_array(index, "scatter_add")
-    values = _part(src if isinstance(src, Tensor) else Tensor(src), idx.shape)
+    src = src if isinstance(src, Tensor) else untracked(np.asarray(src, x._data.dtype))
+    d, idx = _scatter_index(x, dim, index, src, "scatter_add")
+    values = _part(src, idx.shape)
     return x + IndexAddZeros.apply(values, _along(idx, d), x._data.shape)
+
+
+_REDUCE_IDENTITY = {"sum": 0, "mean": 0, "prod": 1, "amax": -np.inf, "amin": np.inf}
+
+
+def scatter_reduce(x: Tensor, dim: int, index: Any, src: Tensor, reduce: str, *,
+                   include_self: bool = True) -> Tensor:
+    """x with src combined in at index along `dim`: out[p] = reduce(x[p] (if include_self),
+    all src[j] with index j -> p); reduce is "sum", "prod", "mean", "amax" or "amin". Built
+    of differentiable ops: contributions are applied in rounds, the k-th contribution to
+    every position at once, so prod (and its zeros) and the max/min are exact products and
+    pairwise maxima."""
+    if reduce not in _REDUCE_IDENTITY:
+        raise OptionError(f"scatter_reduce(): reduce={reduce!r} is not one of "
+                         f"{tuple(_REDUCE_IDENTITY)}.")
+    d, idx = _scatter_index(x, dim, index, src, "scatter_reduce")
+    shape, values = x._data.shape, _part(src, idx.shape).reshape(-1)
+    target = np.ravel_multi_index(tuple(np.broadcast_arrays(*_along(idx % shape[d], d))),
+                                  shape).reshape(-1)
+    hits = np.bincount(target, minlength=x._data.size).reshape(shape)
+    identity = _REDUCE_IDENTITY[reduce]
+    if x._data.dtype.kind != "f" and np.isinf(identity):
+        info = np.iinfo(x._data.dtype)
+        identity = info.min if identity < 0 else info.max
+    base = x if include_self else x.masked_fill(hits > 0, identity)
+    if reduce in ("sum", "mean"):
+        out = base + IndexAddZeros.apply(values, (target,), (x._data.size,)).reshape(shape)
+        if reduce == "mean":
+            count = untracked((hits + (include_self | (hits == 0))).astype(x._data.dtype))
+            out = out / count if x._data.dtype.kind == "f" else out.div(count,
+                                                                        rounding_mode="floor")
+        return out
+    # The k-th contribution to each position: stable sort by target, rank within a target.
+    order = np.argsort(target, kind="stable")
+    first = np.searchsorted(target[order], target[order])
+    rank = np.empty_like(target)
+    rank[order] = np.arange(target.size) - first
+    out = base
+    for k in range(int(rank.max()) + 1 if rank.size else 0):
+        picked = np.flatnonzero(rank == k)
+        written = np.zeros(x._data.size, dtype=bool)
+        written[target[picked]] = True
+        step = IndexAddZeros.apply(getitem(values, (picked,)), (target[picked],),
+                                   (x._data.size,)).masked_fill(~written, identity)
+        step = step.reshape(shape)
+        out = out * step if reduce == "prod" else (
+            out.maximum(step) if reduce == "amax" else out.minimum(step))
+    return out
 
 
 def _part(src: Any, shape: tuple[int, ...]) -> Any:
@@ -340,6 +417,8 @@ def masked_fill(x: Tensor, mask: Any, value: Any) -> Tensor:
 def flip(x: Tensor, dims: Any) -> Tensor:
     """x reversed along each of `dims` (a view)."""
     ds = (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims)
+    if len({one_dim(x, d, "flip") for d in ds}) != len(ds):
+        raise ShapeError(f"flip(): dims {dims} name a dimension twice; name each at most once.")
     index = [slice(None)] * x._data.ndim
     for d in ds:
         index[one_dim(x, d, "flip")] = slice(None, None, -1)
@@ -353,7 +432,7 @@ def roll(x: Tensor, shifts: Any, dims: Any = None) -> Tensor:
     ss = (shifts,) if isinstance(shifts, (int, np.integer)) else tuple(shifts)
     ds = (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims)
     if len(ss) != len(ds):
-        raise ValueError(f"roll(): shifts {shifts} and dims {dims} must have the same length.")
+        raise ShapeError(f"roll(): shifts {shifts} and dims {dims} must have the same length.")
     for s, d in zip(ss, ds):
         d = one_dim(x, d, "roll")
         n = x._data.shape[d]

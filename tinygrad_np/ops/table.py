@@ -20,7 +20,7 @@ from ..primitives import elementwise as ew
 from ..primitives import trigonometric as trig
 from ..primitives import reductions as red
 from ..primitives import shape as sh
-from . import inplace, math, reductions, shape
+from . import inplace, math, reductions, shape, shape_more
 from .declare import Op, binary_op, function_forms, numpy_function_map, ufunc_map, unary
 from .promotion import power, subtraction, true_divide
 
@@ -201,6 +201,13 @@ OPS: list[Op] = [
     Op("gather", shape.gather, sh.Getitem),
     Op("scatter", shape.scatter, sh.SetItem),
     Op("scatter_add", shape.scatter_add, sh.IndexAddZeros),
+    Op("scatter_reduce", shape.scatter_reduce, sh.IndexAddZeros),
+    Op("diagonal", shape_more.diagonal, sh.Getitem),
+    Op("diag", shape_more.diag, sh.IndexAddZeros),
+    Op("unflatten", shape_more.unflatten, sh.Reshape),
+    Op("unfold", shape_more.unfold, sh.Getitem, function=False),
+    Op("repeat_interleave", shape_more.repeat_interleave, sh.Getitem),
+    Op("masked_select", shape_more.masked_select, sh.Getitem),
     Op("index_select", shape.index_select, sh.Getitem),
     Op("masked_fill", shape.masked_fill, ew.Where, inplace=True),
     # ---- in-place only --------------------------------------------------------------------

@@ -33,7 +33,8 @@ def max_and_positions(x: np.ndarray, geo: Geometry) -> tuple[np.ndarray, np.ndar
     dearer). Only arithmetic on bools and small ints: a masked copy or np.where per offset
     would cost five times as much."""
     nd = len(geo.size)
-    xp = padded(x, geo, -np.inf)
+    # Padding never wins: -inf, or the smallest integer of an integer input.
+    xp = padded(x, geo, -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min)
     offsets = list(itertools.product(*(range(k) for k in geo.kernel)))
     views = [xp[(slice(None),) * 2 + tuple(
         slice(k * d, k * d + (o - 1) * s + 1, s)
