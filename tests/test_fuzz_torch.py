@@ -192,3 +192,12 @@ def test_pytorch_is_wrong_here_gelu_at_infinity(approximate: str) -> None:
         np.testing.assert_array_equal(np.asarray(g), [0.0, 1.0])
         (h,) = tg.grad(g.sum(), x)
         np.testing.assert_array_equal(np.asarray(h), [0.0, 0.0])
+
+
+def test_pytorch_is_wrong_here_logaddexp_second_derivative() -> None:
+    # d2/dx2 logaddexp(x, 0) = s (1 - s), s = sigmoid(x): 0 (underflow) at x = -750, not NaN.
+    x = tg.tensor(np.array([-750.0, 0.0, 3.0]), requires_grad=True)
+    (g,) = tg.grad(x.logaddexp(tg.zeros(3, dtype=tg.float64)).sum(), x, create_graph=True)
+    (h,) = tg.grad(g.sum(), x)
+    s = 1 / (1 + np.exp(-np.array([-750.0, 0.0, 3.0])))
+    np.testing.assert_allclose(np.asarray(h), s * (1 - s), rtol=1e-14, atol=0)

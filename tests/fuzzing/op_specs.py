@@ -86,6 +86,8 @@ def _pow_skip(v: list[np.ndarray], p: dict) -> str | None:
             # A tensor exponent: PyTorch takes C's pow ((-inf) ** 0.5 = inf), we NumPy's
             # (NaN, as sqrt; README, where we differ).
             return "forward"
+    if np.isinf(v[1]).any():
+        return "grad"  # an infinite exponent: 0 * inf in either library's formula
     if (v[1] == 0).any():
         return "hvp"  # PyTorch's d2/da db is 0 at b = 0 (test_pytorch_is_wrong_here_pow_mixed)
     return None

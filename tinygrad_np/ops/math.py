@@ -13,8 +13,8 @@ from ..autograd.tensor_core import Tensor, array_of, untracked
 from ..device import check as check_device
 from ..device import device as Device
 from ..dtypes import as_dtype
-from ..primitives import elementwise, linalg
-from .promotion import check_numeric, promote, true_divide
+from ..primitives import activations, elementwise, linalg
+from .promotion import check_numeric, floating, promote, true_divide
 from .shape_more import diagonal
 
 
@@ -415,17 +415,20 @@ def _explicit_einsum(equation: str, ndims: list[int]) -> str:
 
 # ---- ops composed of others -----------------------------------------------------------------
 def lerp(x: Tensor, end: Any, weight: Any) -> Tensor:
-    """x + weight (end - x), as torch.lerp."""
+    """x + weight (end - x), as torch.lerp (x and end of one dtype, as PyTorch requires)."""
+    if isinstance(end, Tensor) and end._data.dtype != x._data.dtype:
+        raise DTypeError(f"lerp: the tensors have dtypes {x._data.dtype} and "
+                         f"{end._data.dtype}; convert one first (e.g. end.to(x.dtype)).")
     return x + weight * (end - x)
 
 
 def logaddexp(x: Tensor, other: Any) -> Tensor:
-    """log(e^x + e^other) without overflow: m + log(e^(x-m) + e^(other-m)), m the larger
-    (held constant, so the gradient is e^(x - result) exactly, also at ties)."""
-    other = other if isinstance(other, Tensor) else Tensor(np.asarray(array_of(other)))
-    m = x.maximum(other).detach()
-    m = m.masked_fill(m.isinf(), 0)
-    return m + ((x - m).exp() + (other - m).exp()).log()
+    """log(e^x + e^other), exact for far-apart operands (NumPy's logaddexp), in PyTorch's
+    result dtype."""
+    if not isinstance(other, Tensor):
+        other = Tensor(np.asarray(array_of(other)))
+    x, other = promote(x, other, "logaddexp")
+    return activations.LogAddExp.apply(floating(x), floating(other))
 
 
 def div(x: Tensor, other: Any, *, rounding_mode: str | None = None) -> Tensor:

@@ -44,6 +44,13 @@ def unflatten(x: Tensor, dim: int, sizes: Any) -> Tensor:
     """Dim `dim` split into `sizes` (one of them may be -1): the inverse of flatten."""
     d = one_dim(x, dim, "unflatten")
     sizes = shape_arg(tuple(sizes), "unflatten")
+    if -1 in sizes:  # resolved from this dim alone (an empty tensor's -1 is not ambiguous)
+        known = int(np.prod([s for s in sizes if s != -1], dtype=np.int64))
+        whole = x.shape[d]
+        if known == 0 or whole % known:
+            raise ShapeError(f"unflatten(): sizes {sizes} do not divide dim {dim} of size "
+                             f"{whole}; their product must equal it (-1 stands for the rest).")
+        sizes = tuple(whole // known if s == -1 else s for s in sizes)
     return reshape(x, x.shape[:d] + sizes + x.shape[d + 1:])
 
 

@@ -73,7 +73,7 @@ OPS: list[Op] = [
     unary("exp2", ew.Exp2, to_float=True, ufunc=np.exp2, inplace=True),
     unary("erf", ew.Erf, to_float=True, inplace=True),
     binary_op("copysign", ew.Copysign, prepare=true_divide, ufunc=np.copysign, inplace=True),
-    Op("logaddexp", math.logaddexp, ew.Exp, ufunc=np.logaddexp),
+    Op("logaddexp", math.logaddexp, activations.LogAddExp, ufunc=np.logaddexp),
     Op("lerp", math.lerp, ew.Mul, inplace=True),
     Op("reciprocal", math.reciprocal, ew.Div, ufunc=np.reciprocal, inplace=True),
     Op("floor", math.floor, ew.Floor, ufunc=np.floor, inplace=True),

@@ -74,6 +74,22 @@ class Sigmoid(Function):
         return grad * out * (1 - out)
 
 
+class LogAddExp(Function):
+    """log(e^a + e^b);  d/da = sigmoid(a - b), d/db = sigmoid(b - a): 1 and 0 when one
+    operand is +inf, 1/2 each at a tie, NaN at equal infinities (as PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.logaddexp(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        # Each weight from its own sigmoid: 1 - sigmoid(a - b) would lose a tiny weight's digits.
+        return grad * Sigmoid.call(a - b), grad * Sigmoid.call(b - a)
+
+
 class Softmax(Function):
     """s = e^(x - max x) / sum e^(x - max x);  dx = s (g - sum(g s))"""
 

@@ -552,6 +552,7 @@ class Copysign(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        a, out = ctx.saved_tensors
-        safe = np.where(a == 0, 1, a)
-        return grad * np.where(a == 0, 0, out / safe), grad * 0
+        # The sign factor is a constant of a (no division: a/|a| has a derivative that
+        # overflows at subnormal a, though it is 0).
+        a, out = np.asarray(ctx.saved_tensors[0]), np.asarray(ctx.saved_tensors[1])
+        return grad * np.where(a == 0, 0, np.sign(a) * np.sign(out)).astype(a.dtype), grad * 0
