@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import tinygrad_np as tg
+from tinygrad_np.random import default_generator
 from tinygrad_np.utils.data import DataLoader, Dataset, TensorDataset, random_split
 
 
@@ -49,3 +50,16 @@ def test_random_split_sizes_like_pytorch():
     assert ours == theirs
     with pytest.raises(ValueError, match="add up to 9, but the dataset has 10"):
         random_split(data, [5, 4])
+
+
+def test_each_pass_draws_a_base_seed_as_pytorch_does():
+    # One draw per pass, when it starts (PyTorch's worker base seed): the generator's later
+    # numbers then follow the same stream as in a PyTorch program.
+    loader = DataLoader(TensorDataset(tg.arange(6)), batch_size=4)
+    tg.manual_seed(3)
+    it = iter(loader)
+    after_iter = tg.randn(2).numpy()
+    tg.manual_seed(3)
+    default_generator().integers(0, 2**63 - 1)
+    np.testing.assert_array_equal(after_iter, tg.randn(2).numpy())
+    assert [b[0].tolist() for b in it] == [[0, 1, 2, 3], [4, 5]]

@@ -101,7 +101,13 @@ class DataLoader:
         return (self.generator or default_generator()).permutation(n)
 
     def __iter__(self) -> Iterator[Any]:
-        order = self._order()
+        # As PyTorch's, each pass draws a base seed (for workers, here unused) from the
+        # generator when it starts: a program's later random numbers then follow the same
+        # stream in both libraries.
+        (self.generator or default_generator()).integers(0, 2**63 - 1)
+        return self._batches(self._order())
+
+    def _batches(self, order: np.ndarray) -> Iterator[Any]:
         if self.batch_size is None:  # no batching: the samples themselves
             for i in order:
                 yield self.dataset[int(i)]
