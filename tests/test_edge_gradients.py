@@ -418,3 +418,16 @@ def test_pow_second_derivative_with_a_huge_exponent_is_not_nan():
     (g,) = tg.grad(a ** b, a, create_graph=True)
     (h,) = tg.grad(g, a)
     assert np.asarray(g) == 0 and np.asarray(h) == 0
+
+
+def test_logcumsumexp_is_exact_for_any_spread_and_at_infinity():
+    # A term 4.5e307 below the next keeps its value (shifting by the line's maximum would
+    # underflow it to -inf); an infinite first term has derivative 1, not inf - inf.
+    x = tg.tensor(np.array([-4.49e307, 0.43, -0.14]), requires_grad=True)
+    out = x.logcumsumexp(0)
+    np.testing.assert_array_equal(np.asarray(out)[:2], [-4.49e307, 0.43])
+    y = tg.tensor(np.array([np.inf, -20.0]), requires_grad=True)
+    (g,) = tg.grad(y.logcumsumexp(0).sum(), y, create_graph=True)
+    np.testing.assert_array_equal(np.asarray(g), [2.0, 0.0])
+    (h,) = tg.grad(g.sum(), y)
+    np.testing.assert_array_equal(np.asarray(h), [0.0, 0.0])

@@ -364,16 +364,7 @@ for _n in ("cummax", "cummin"):
     spec(_n, 1, (lambda n: lambda L, a, p: getattr(a[0], n)(p["dim"]).values)(_n),
          "{0}." + _n + "({dim}).values", _one_dim, skip=lambda v, p: _ties_skip(v, p))
 spec("logcumsumexp", 1, lambda L, a, p: a[0].logcumsumexp(p["dim"]), "{0}.logcumsumexp({dim})",
-     _one_dim, skip=lambda v, p: "forward" if _spread(v[0], p["dim"]) > 600 else None)
-
-
-def _spread(a: np.ndarray, dim: int) -> float:
-    # Ours shifts each line by its largest finite element: an element more than ~700 below
-    # it underflows to exp(...) = 0 (issue 17's note: left open, PyTorch keeps it).
-    with np.errstate(all="ignore"):
-        f = np.where(np.isfinite(a), a, np.nan)
-        return float(np.nan_to_num(np.nanmax(f, axis=dim) - np.nanmin(f, axis=dim)).max(
-            initial=0.0)) if a.size and a.ndim else 0.0
+     _one_dim)
 for _n in ("std_mean", "var_mean"):
     spec(_n, 1, (lambda n: lambda L, a, p: getattr(L.m, n)(a[0], p["dim"])[p["i"]])(_n),
          "tg." + _n + "({0}, {dim})[{i}]",

@@ -217,7 +217,10 @@ def plan(prog: Program) -> tuple[str | None, str]:
         if f is None or any(not isinstance(x, np.ndarray) for x in args):
             continue
         with np.errstate(all="ignore"):
-            st_ = f(args, s.p)
+            try:
+                st_ = f(args, s.p)
+            except ValueError:  # operands that do not fit: both libraries must refuse
+                st_ = None
         if st_ is not None and (skip is None or STAGES.index(st_) < STAGES.index(skip)):
             skip = st_
     return skip, tol

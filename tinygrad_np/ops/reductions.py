@@ -414,17 +414,12 @@ def _running_extremum(x: Tensor, dim: int, better: Any, op: str) -> Any:
 
 
 def logcumsumexp(x: Tensor, dim: int) -> Tensor:
-    """log(cumsum(exp(x))) along `dim` without overflow: m + log(cumsum(exp(x - m))), m the
-    largest finite element of each line (a constant), computed in float64."""
+    """log(cumsum(exp(x))) along `dim`, exact for any spread of values."""
     d = one_dim(x, dim, "logcumsumexp")
     x = x if x._data.dtype.kind == "f" else x.float()
-    if x._data.size == 0:
+    if x._data.ndim == 0:
         return x * 1
-    finite = np.where(np.isfinite(x._data), x._data, -np.inf)
-    m = np.max(finite, axis=d, keepdims=True) if x._data.ndim else finite
-    m = np.where(np.isfinite(m), m, 0)
-    wide = x.double()  # (in float64, so that exp(x - m) of a far smaller element keeps digits)
-    return ((wide - m).exp().cumsum(d).log() + m).astype(x._data.dtype)
+    return reductions.LogCumSumExp.apply(x, d)
 
 
 def std_mean(x: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False,

@@ -155,7 +155,7 @@ OPS: list[Op] = [
     Op("cumprod", reductions.cumprod, red.Prod),
     Op("cummax", reductions.cummax, sh.Getitem),
     Op("cummin", reductions.cummin, sh.Getitem),
-    Op("logcumsumexp", reductions.logcumsumexp, red.CumSum),
+    Op("logcumsumexp", reductions.logcumsumexp, red.LogCumSumExp),
     Op("std_mean", reductions.std_mean, ew.StdFromVariance),
     Op("var_mean", reductions.var_mean, red.Sum),
     Op("norm", reductions.norm, red.Norm),

@@ -142,6 +142,39 @@ def product_of_others(x, dims):
     return np.transpose(others, np.argsort(order))
 
 
+class LogCumSumExp(Function):
+    """Running log(sum(exp)) along `dim`, exact for any spread (NumPy's logaddexp, step by
+    step);  d out_j / d x_i = exp(x_i - out_j) for i <= j, so
+    dx_i = sum over j >= i of g_j exp(x_i - out_j), each factor <= 1 (laid out n x n per
+    line: O(n^2), in Tensor operations, so differentiable again)."""
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        ctx.dim = dim
+        out = np.logaddexp.accumulate(x, axis=dim)
+        ctx.save_for_backward(x, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, out = ctx.saved_tensors
+        d = ctx.dim
+        xs, outs, gs = (_to_last(t, d) for t in (x, out, grad))
+        n = xs.shape[-1]
+        later = np.triu(np.ones((n, n), dtype=bool))  # [i, j]: j >= i
+        # exp(x_i - out_j) where j >= i; elsewhere -inf (exp 0), so no overflow is formed;
+        # where x_i is out_j (an infinite x_i, or a line's only term) the gap is 0, not inf - inf.
+        same = np.asarray(xs)[..., :, None] == np.asarray(outs)[..., None, :]
+        gap = np.where(later, np.where(same, 0, xs[..., :, None] - outs[..., None, :]), -np.inf)
+        dx = (np.exp(gap) * gs[..., None, :]).sum(axis=-1)
+        return _to_last(dx, -1, d), None
+
+
+def _to_last(t, dim: int, to: int = -1):
+    """`dim` moved to `to`, on arrays or (under create_graph, recorded) on Tensors."""
+    return np.moveaxis(t, dim, to) if isinstance(t, np.ndarray) else t.movedim(dim, to)
+
+
 class CumSum(Function):
     """Running sums along `dim`;  dx_i = sum over j >= i of g_j (the reversed running sum)."""
 
