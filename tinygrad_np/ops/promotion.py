@@ -20,16 +20,20 @@ def floating(t: Tensor) -> Tensor:
     return t if t._data.dtype.kind in "fc" else t.astype(get_default_dtype())
 
 
+_HALF, _BOOL = np.dtype(np.float16), np.dtype(np.bool_)
+
+
 def binary(function: Any, t: Tensor, other: Any, reverse: bool = False) -> Tensor:
     """`function` applied to the Tensor `t` and `other` (in that order, or reversed), in the
     dtype PyTorch would give (`promote`). This runs on every arithmetic operator, so the
     common cases (same dtype; a float tensor and a Python number) are decided in two checks."""
     if type(other) is Tensor:
-        if other._data.dtype is not t._data.dtype:
+        # (two bool tensors go through promote too: it refuses their subtraction)
+        if other._data.dtype is not t._data.dtype or t._data.dtype is _BOOL:
             t, other = promote(t, other, function.__name__.lower())
     elif type(other) not in (float, int) or t._data.dtype.kind != "f":
         t, other = promote(t, other, function.__name__.lower())
-    elif t._data.dtype.itemsize == 2:
+    elif t._data.dtype is _HALF:
         return _half_with_number(function, t, other, reverse)
     return function.apply(other, t) if reverse else function.apply(t, other)
 
@@ -76,19 +80,21 @@ def power(function: Any, t: Tensor, other: Any, reverse: bool = False) -> Tensor
     return binary(function, t, other, reverse)
 
 
-def subtraction(function: Any, t: Tensor, other: Any, reverse: bool = False) -> Tensor:
-    """`t - other` (or `other - t`) by `function` (Sub); bool operands are refused, as in
-    PyTorch: True - True would be an int or a wrapped bool, and `~x` is what was meant."""
-    refuse_bool_subtraction(t, other, "sub")
-    return binary(function, t, other, reverse)
-
-
-def refuse_bool_subtraction(t: Tensor, other: Any, op: str) -> None:
-    if t._data.dtype.kind == "b" or type(other) is bool or (
-            isinstance(other, Tensor) and other._data.dtype.kind == "b"):
+def refuse_bool_subtraction(t: Any, other: Any, op: str) -> None:
+    """Refuse a subtraction with a bool operand, as PyTorch: True - True would be an int or a
+    wrapped bool, and `~x` is what was meant. (Called from promote, the slow path, which
+    every such subtraction takes.)"""
+    if _is_bool(t) or _is_bool(other):
         raise TypeError(f"{op}: subtraction with a bool operand is not supported (as in "
                         "PyTorch); to invert a mask use ~x or x.logical_not(), else convert "
                         "first, e.g. x.long().")
+
+
+def _is_bool(x: Any) -> bool:
+    """A Python bool or a bool tensor/array (a NumPy bool scalar counts as a number, as in
+    PyTorch)."""
+    return type(x) is bool or (isinstance(x, (Tensor, np.ndarray))
+                               and array_of(x).dtype == _BOOL)
 
 
 # PyTorch's type categories: an operand of a higher one decides the result's dtype.
@@ -105,6 +111,8 @@ def promote(a: Any, b: Any, op: str) -> tuple[Any, Any]:
     scalars like Python numbers, and does not let a 0-d operand widen a dimensioned one of the
     same category. Returns the operands, one of them cast where needed (through a Cast node if
     it needs grad)."""
+    if op == "sub":
+        refuse_bool_subtraction(a, b, op)
     if isinstance(a, (list, tuple)):
         a = _list_operand(op, a)
     if isinstance(b, (list, tuple)):

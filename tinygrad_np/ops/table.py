@@ -22,12 +22,12 @@ from ..primitives import reductions as red
 from ..primitives import shape as sh
 from . import inplace, math, reductions, shape, shape_more
 from .declare import Op, binary_op, function_forms, numpy_function_map, ufunc_map, unary
-from .promotion import power, subtraction, true_divide
+from .promotion import power, true_divide
 
 OPS: list[Op] = [
     # ---- arithmetic ---------------------------------------------------------------------
     binary_op("add", ew.Add, dunder="add", ufunc=np.add, inplace=inplace.add_),
-    binary_op("sub", ew.Sub, prepare=subtraction, dunder="sub", aliases=("subtract",),
+    binary_op("sub", ew.Sub, dunder="sub", aliases=("subtract",),
               ufunc=np.subtract, inplace=inplace.sub_),
     binary_op("mul", ew.Mul, dunder="mul", aliases=("multiply",), ufunc=np.multiply,
               inplace=True),
