@@ -431,3 +431,9 @@ def test_logcumsumexp_is_exact_for_any_spread_and_at_infinity():
     np.testing.assert_array_equal(np.asarray(g), [2.0, 0.0])
     (h,) = tg.grad(g.sum(), y)
     np.testing.assert_array_equal(np.asarray(h), [0.0, 0.0])
+
+
+def test_prod_gradient_with_two_zeros_is_zero_even_beside_inf():
+    x = tg.tensor(np.array([np.inf, 0.0, 2.0, 0.0]), requires_grad=True)
+    x.prod().backward()
+    np.testing.assert_array_equal(np.asarray(x.grad), [0.0, 0.0, 0.0, 0.0])

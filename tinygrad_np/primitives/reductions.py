@@ -135,6 +135,10 @@ def product_of_others(x, dims):
             left = np.cumprod(np.concatenate([ones, grouped[..., :-1]], axis=-1), axis=-1)
             right = np.cumprod(np.concatenate([ones, grouped[..., :0:-1]], axis=-1), axis=-1)
             others = np.where(fine, others, left * right[..., ::-1])
+            # Two zeros in a group: every product of the others has a zero factor, so it is
+            # 0 even beside an inf (as PyTorch; the running products would give 0 * inf).
+            two_zeros = (grouped == 0).sum(axis=-1, keepdims=True) >= 2
+            others = np.where(two_zeros, 0, others)
     else:
         rows = np.broadcast_to(grouped.reshape(outer + (1, n)), outer + (n, n))
         others = np.where(np.eye(n, dtype=bool), 1, rows).prod(axis=-1)
