@@ -437,3 +437,9 @@ def test_prod_gradient_with_two_zeros_is_zero_even_beside_inf():
     x = tg.tensor(np.array([np.inf, 0.0, 2.0, 0.0]), requires_grad=True)
     x.prod().backward()
     np.testing.assert_array_equal(np.asarray(x.grad), [0.0, 0.0, 0.0, 0.0])
+
+
+def test_a_bool_mask_must_match_the_dims_it_indexes():
+    with pytest.raises(IndexError, match=r"bool mask of shape \(0,\) does not match"):
+        tg.tensor([1.0])[tg.tensor(np.zeros(0, dtype=bool))]
+    assert tg.ones(2, 3)[:, tg.tensor([True, False, True])].shape == (2, 2)

@@ -123,12 +123,33 @@ def expand_as(x: Tensor, other: Tensor) -> Tensor:
 
 def getitem(x: Tensor, index: Any) -> Tensor:
     try:
-        return Getitem.apply(x, normalize_index(index))
+        index = normalize_index(index)
+        _check_masks(x._data.shape, index)
+        return Getitem.apply(x, index)
     except IndexError as err:
         raise IndexError(
             f"{err} Along a dimension of size n the valid indices are -n to n-1; use "
             "ints, slices, None, ..., or integer/boolean arrays."
         ) from None
+
+
+def _check_masks(shape: tuple[int, ...], index: Any) -> None:
+    """A bool mask must have the shape of the dims it indexes (NumPy lets an empty mask
+    index a dim of size 1; PyTorch refuses, as here). Checked up to an Ellipsis or None."""
+    if type(index) is not tuple:  # (a Chained index: ints first, masks checked by NumPy)
+        return
+    k = 0
+    for i in index:
+        if i is Ellipsis or i is None:
+            return
+        if isinstance(i, np.ndarray) and i.dtype == np.bool_:
+            dims = shape[k:k + i.ndim]
+            if i.shape != dims:
+                raise IndexError(f"indexing: a bool mask of shape {i.shape} does not match "
+                                 f"the dims {dims} it indexes (of shape {shape}).")
+            k += i.ndim
+        else:
+            k += 1
 
 
 def setitem(x: Tensor, index: Any, value: Any) -> None:
