@@ -142,7 +142,8 @@ def _sums_of_products_overflow(product: Callable) -> Callable:
                 bound = product(*[np.abs(x).astype(np.float64) for x in v])
             except ValueError:  # shapes that do not fit: both libraries must refuse
                 return None
-        return "forward" if not np.isfinite(bound).all() else None
+        limit = float(np.finfo(np.result_type(*v)).max)  # (the operands' dtype overflows)
+        return "forward" if not (bound <= limit).all() else None
     return skip
 
 
