@@ -12,7 +12,7 @@ from tinygrad_np.datasets import CorruptedFileError, load_mnist, make_moons
 REPO_MNIST = Path(__file__).resolve().parents[1] / "data" / "mnist"
 FILES = ["train-images.idx3-ubyte", "train-labels.idx1-ubyte",
          "t10k-images.idx3-ubyte", "t10k-labels.idx1-ubyte"]
-# From /work/shared/data/mnist/README.md (the dataset's checked facts).
+# The dataset's checked facts (docs/design.md, MNIST).
 TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
 

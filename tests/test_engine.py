@@ -1,4 +1,4 @@
-"""Regression tests for the backward engine's contract (DESIGN.md, Autograd)."""
+"""Regression tests for the backward engine's contract (docs/design.md, Autograd)."""
 
 import threading
 

@@ -1,4 +1,4 @@
-"""The import graph of the package flows one way (docs/layout.md): no module imports,
+"""The import graph of the package flows one way (docs/design.md, Layout): no module imports,
 directly or through others, a module that imports it back, and no layer imports one above
 it. Read from the source (every import statement, also those inside functions)."""
 

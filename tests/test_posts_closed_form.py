@@ -1,4 +1,4 @@
-"""The seed posts' hand-derived gradients (../shared/seeds/README.md) as Hypothesis properties:
+"""The seed posts' hand-derived gradients (docs/design.md, "The posts") as Hypothesis properties:
 autodiff against each closed form, over generated shapes and values, in float64.
 
 Each test is named after the post(s) that derive the fact and the equation it checks. Upstream

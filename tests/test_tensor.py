@@ -1,4 +1,4 @@
-"""The Tensor API contract (DESIGN.md, Tensor): attributes, the dtype policy, NumPy interop,
+"""The Tensor API contract (docs/design.md, Tensor): attributes, the dtype policy, NumPy interop,
 indexing, reductions' dim arguments, comparisons, and errors that say what went wrong."""
 
 import numpy as np
