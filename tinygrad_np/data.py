@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from .creation import from_numpy
+from .ops.encoding import one_hot  # (data.one_hot: the same encoding as nn.functional's)
 from .random import default_generator
 from .tensor import Tensor
 
@@ -121,35 +122,6 @@ class DataLoader:
         shapes = ", ".join(str(a.shape) for a in self.arrays)
         return (f"DataLoader({shapes}, batch_size={self.batch_size}, shuffle={self.shuffle}, "
                 f"drop_last={self.drop_last}, seed={self.seed})")
-
-
-def one_hot(labels: Any, num_classes: int = -1, dtype: Any = np.int64) -> Any:
-    """One-hot encode integer class labels: shape (...,) -> (..., num_classes).
-
-    Like `torch.nn.functional.one_hot` (int64 by default; pass `dtype=np.float32` for targets of
-    a float loss). `num_classes=-1` uses `labels.max() + 1`. A Tensor in gives a Tensor out, an
-    array in gives an array out.
-    """
-    is_tensor = isinstance(labels, Tensor)
-    y = _as_array(labels, "one_hot")
-    if y.dtype.kind not in "iub":
-        raise TypeError(
-            f"one_hot: class labels must be integers, got dtype {y.dtype}; convert them with "
-            ".long() (a Tensor) or .astype(np.int64) (an array)."
-        )
-    y = y.astype(np.int64, copy=False)
-    lo, hi = (int(y.min()), int(y.max())) if y.size else (0, -1)
-    if num_classes == -1:
-        num_classes = hi + 1
-    if lo < 0 or hi >= num_classes:
-        raise ValueError(
-            f"one_hot: class values must be in [0, {num_classes - 1}], got values from {lo} "
-            f"to {hi}; labels must be non-negative, and num_classes above the largest "
-            "(or -1 to infer it)."
-        )
-    out = np.zeros((*y.shape, num_classes), dtype=dtype)
-    np.put_along_axis(out, y[..., None], 1, axis=-1)
-    return from_numpy(out) if is_tensor else out
 
 
 def train_test_split(*arrays: Any, test_size: float | int = 0.25, seed: int | None = None,

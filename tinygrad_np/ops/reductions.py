@@ -87,6 +87,8 @@ def _unless_overflowed(out: Tensor, x: Tensor, ds: tuple[int, ...], keep: bool,
     constant: var(x) = m^2 var(x / m) and std(x) = m std(x / m) hold, derivatives included).
     Where that is infinite too the moment itself overflows; the plain form stays there (its
     gradient is finite)."""
+    if not np.isinf(out._data).any():  # (the usual case: one pass over the small result)
+        return out
     finite = np.isfinite(x._data).all(axis=ds, keepdims=True)
     if not (np.isinf(out._data) & finite.reshape(out._data.shape)).any():
         return out
