@@ -38,6 +38,9 @@ def add_training_args(parser: argparse.ArgumentParser, *, epochs: int, lr: float
                         help="PNG to write the curves to ('' for none; without matplotlib "
                              "they are printed as text)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar or log lines")
+    parser.add_argument("--compile", action=argparse.BooleanOptionalAction, default=True,
+                        help="capture the training step once and replay it (tinygrad_np."
+                             "compile: the same numbers; --no-compile runs it eagerly)")
     parser.add_argument("--fast", action="store_true",
                         help="a quick smoke run: few epochs on a subset (used by the tests)")
 
@@ -80,10 +83,28 @@ def make_scheduler(name: str, optimizer: optim.Optimizer,
     return None
 
 
-def train_epoch(model: nn.Module, loader: Iterable[tuple[tg.Tensor, tg.Tensor]],
-                loss_fn: Callable[[tg.Tensor, tg.Tensor], tg.Tensor],
-                optimizer: optim.Optimizer) -> tuple[float, float]:
-    """One pass of minibatch descent: (mean loss, accuracy) over the examples seen.
+def make_step(model: nn.Module, loss_fn: Callable[[tg.Tensor, tg.Tensor], tg.Tensor],
+              optimizer: optim.Optimizer, compiled: bool = True
+              ) -> Callable[[tg.Tensor, tg.Tensor], tuple[tg.Tensor, tg.Tensor]]:
+    """One update on a batch: forward, loss, backward, step; returns (loss, output). With
+    `compiled` it is captured at its first call and replayed after (tinygrad_np.compile):
+    the same numbers, bit for bit, without the eager per-op work."""
+
+    def step(x: tg.Tensor, target: tg.Tensor) -> tuple[tg.Tensor, tg.Tensor]:
+        output = model(x)
+        loss = loss_fn(output, target)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        return loss, output
+
+    return tg.compile(step) if compiled else step
+
+
+def train_epoch(step: Callable[[tg.Tensor, tg.Tensor], tuple[tg.Tensor, tg.Tensor]],
+                loader: Iterable[tuple[tg.Tensor, tg.Tensor]]) -> tuple[float, float]:
+    """One pass of minibatch descent with `step` (make_step): (mean loss, accuracy) over the
+    examples seen.
 
     Both come from the forward passes made for the updates (targets are class indices or
     one-hot rows), so they cost nothing extra; with full-batch descent they are exactly the
@@ -92,11 +113,7 @@ def train_epoch(model: nn.Module, loader: Iterable[tuple[tg.Tensor, tg.Tensor]],
     total = correct = 0.0
     count = 0
     for x, target in loader:
-        output = model(x)
-        loss = loss_fn(output, target)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
+        loss, output = step(x, target)
         labels = target.numpy()
         labels = labels.argmax(axis=1) if labels.ndim > 1 else labels
         total += loss.item() * len(x)

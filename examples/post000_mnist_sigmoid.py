@@ -28,6 +28,7 @@ from _common import (
     init_linear_layers,
     make_optimizer,
     make_scheduler,
+    make_step,
     train_epoch,
 )
 
@@ -86,11 +87,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     loader = DataLoader(x_train, y_train, batch_size=batch_size, shuffle=batch_size < len(x_train),
                         seed=args.seed)
 
+    step = make_step(model, loss_fn, optimizer, args.compile)
     history: dict[str, list[float]] = {"epoch": [], "loss": [], "train_acc": [],
                                        "eval_epoch": [], "test_acc": []}
     with Stopwatch() as clock, Progress(args.epochs, "post000", args.quiet) as bar:
         for epoch in range(1, args.epochs + 1):
-            loss, train_acc = train_epoch(model, loader, loss_fn, optimizer)
+            loss, train_acc = train_epoch(step, loader)
             if scheduler is not None:
                 scheduler.step()
             history["epoch"].append(epoch)

@@ -26,6 +26,7 @@ from _common import (
     init_linear_layers,
     make_optimizer,
     make_scheduler,
+    make_step,
     train_epoch,
 )
 
@@ -78,9 +79,10 @@ def train_once(args: argparse.Namespace, data: list[np.ndarray], hidden: int,
     scheduler = make_scheduler(args.schedule, optimizer, args.epochs)
     loader = DataLoader(x_train, y_train, batch_size=args.batch_size or len(x_train),
                         shuffle=True, seed=seed)
+    step = make_step(model, loss_fn, optimizer, args.compile)
     losses, accs = [], []
     for _ in range(args.epochs):
-        losses.append(train_epoch(model, loader, loss_fn, optimizer)[0])
+        losses.append(train_epoch(step, loader)[0])
         if scheduler is not None:
             scheduler.step()
         accs.append(accuracy(model, x_test, y_test))

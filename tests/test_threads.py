@@ -237,5 +237,5 @@ def test_the_process_wide_switch_counts_come_back() -> None:
         t.start()
     for t in threads:
         t.join()
-    assert (switches.grad_off, switches.anomaly_on) == ([], [])
+    assert (switches.grad_off, switches.watch) == ([], [])
     assert (tg.tensor([1.0], requires_grad=True) * 2).requires_grad

@@ -11,6 +11,7 @@ from . import device as _device
 # The subpackages are reachable as attributes (`tg.nn`, `tg.optim`), like torch.nn after
 # `import torch`.
 from . import data, datasets, nn, optim, testing, vision
+from .compile import compile
 from .autograd import (detect_anomaly, enable_grad, grad, is_grad_enabled, no_grad,
                        set_grad_enabled)
 from .creation import (arange, empty, empty_like, eye, from_numpy, full, full_like, linspace,
@@ -44,7 +45,8 @@ version = __version__
 
 __all__ = [
     "DTypeError", "IndexRangeError", "OptionError", "ShapeError",
-    "Tensor", "accelerator", "arange", "backends", "bool", "bool_", "cuda", "data", "datasets",
+    "Tensor", "accelerator", "arange", "backends", "bool", "bool_", "compile", "cuda", "data",
+    "datasets",
     "detect_anomaly", "device", "double", "empty", "empty_like", "enable_grad", "eye", "float",
     "float16", "float32", "float64", "from_numpy", "full", "full_like", "get_default_dtype",
     "grad", "half", "int", "int8", "int16", "int32", "int64", "is_grad_enabled", "linspace",

@@ -10,8 +10,10 @@ import numpy as np
 from .errors import DTypeError
 from .device import check as check_device
 from .dtypes import as_dtype, get_default_dtype
-from .random import default_generator
+from .random import draw_from
+from .autograd.grad_mode import switches
 from .autograd.tensor_core import Tensor, array_of, untracked
+from .autograd.watch import refuse_user_array
 from .ops.args import shape_arg
 
 
@@ -26,6 +28,8 @@ def from_numpy(array: np.ndarray) -> Tensor:
     """A tensor sharing memory with `array` (no copy), like torch.from_numpy."""
     if not isinstance(array, np.ndarray):
         raise TypeError(f"from_numpy: expected a NumPy array, got {type(array).__name__}.")
+    if switches.watch:
+        refuse_user_array(array)
     return untracked(array)
 
 
@@ -156,7 +160,7 @@ def randn(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool
     """Standard normal samples from the generator seeded by manual_seed."""
     check_device(device, "randn()")
     dtype = _floating_only(_float(dtype, "randn()"), "randn()")
-    rng = generator or default_generator()
+    rng = draw_from(generator)
     return _new(rng.standard_normal(_size(size, "randn")).astype(dtype), requires_grad)
 
 
@@ -165,7 +169,7 @@ def rand(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool 
     """Uniform samples in [0, 1) from the generator seeded by manual_seed."""
     check_device(device, "rand()")
     dtype = _floating_only(_float(dtype, "rand()"), "rand()")
-    rng = generator or default_generator()
+    rng = draw_from(generator)
     return _new(rng.random(_size(size, "rand")).astype(dtype), requires_grad)
 
 
@@ -187,6 +191,6 @@ def randint(low: int, high: Any = None, size: Sequence[int] | None = None,
     if high <= low:
         raise ValueError(f"randint(): the range [{low}, {high}) is empty; high must be "
                          "greater than low.")
-    rng = generator or default_generator()
+    rng = draw_from(generator)
     values = rng.integers(low, high, size=_size(size, "randint"))
     return _new(values.astype(as_dtype(dtype, "randint()")), False)

@@ -13,7 +13,7 @@ import numpy as np
 
 from .creation import from_numpy
 from .ops.encoding import one_hot  # (data.one_hot: the same encoding as nn.functional's)
-from .random import default_generator
+from .random import default_generator, draw_from
 from .tensor import Tensor
 
 __all__ = ["DataLoader", "one_hot", "train_test_split"]
@@ -103,7 +103,7 @@ class DataLoader:
     def _order(self) -> np.ndarray | None:
         if not self.shuffle:
             return None
-        rng = self._rng if self._rng is not None else default_generator()
+        rng = draw_from(self._rng)
         return rng.permutation(self.num_samples)
 
     def __iter__(self) -> Iterator[tuple[Tensor, ...]]:

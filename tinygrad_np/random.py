@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .autograd.watch import refuse
+
 _generator = {"default": np.random.default_rng()}
 
 
@@ -18,5 +20,12 @@ def manual_seed(seed: int) -> np.random.Generator:
     return _generator["default"]
 
 
+def draw_from(generator: np.random.Generator | None = None) -> np.random.Generator:
+    """The generator a draw uses: `generator`, else the default one. (A capture refuses a
+    function that draws: its replay would repeat the capture's numbers.)"""
+    refuse("a random draw")
+    return _generator["default"] if generator is None else generator
+
+
 def default_generator() -> np.random.Generator:
-    return _generator["default"]
+    return draw_from(None)

@@ -16,11 +16,11 @@ class detect_anomaly:
     def __enter__(self) -> None:
         self.prev = state.anomaly_enabled
         state.anomaly_enabled = self.enabled
-        switches.anomaly_on.append(None)
+        switches.watch.append(None)
 
     def __exit__(self, *exc: object) -> None:
         state.anomaly_enabled = self.prev
-        switches.anomaly_on.pop()
+        switches.watch.pop()
 
 
 class set_detect_anomaly:
@@ -41,9 +41,9 @@ class set_detect_anomaly:
 def _set(mode: bool) -> None:
     """Anomaly mode for this thread, counted in the process-wide switch while on."""
     if mode and not state.anomaly_enabled:
-        switches.anomaly_on.append(None)
-    elif not mode and state.anomaly_enabled and switches.anomaly_on:
-        switches.anomaly_on.pop()
+        switches.watch.append(None)
+    elif not mode and state.anomaly_enabled and switches.watch:
+        switches.watch.pop()
     state.anomaly_enabled = mode
 
 

@@ -14,6 +14,7 @@ from .function import _OUTPUT, _RELEASED, Context, _check_finite, _user_frame
 from .grad_mode import enter_grad_mode, exit_grad_mode, state
 from .tensor_core import Tensor
 from .views import refresh
+from .watch import changed, recorder, refuse
 
 
 def sum_to_shape(grad: Any, shape: tuple[int, ...]) -> Any:
@@ -139,6 +140,7 @@ def register_hook(t: Any, hook: Any) -> RemovableHandle:
             t.grad_fn.hooks = []
         hooks = t.grad_fn.hooks
     hooks.append(hook)
+    changed()
     return RemovableHandle(hooks, hook)
 
 
@@ -195,8 +197,7 @@ def run_backward(
         _run(queue, leaves, grads, owned, retain_graph, create_graph, capture)
     finally:
         exit_grad_mode(*restore)
-    tensor = Tensor
-    wrap = tensor._wrap
+    wrap = Tensor._wrap
     for leaf in leaves:
         g = grads.pop(leaf)
         if _leaf_hooks and id(leaf) in _leaf_hooks:
@@ -209,16 +210,26 @@ def run_backward(
         old = leaf._grad
         if old is None and leaf in owned:  # the common case (every step after zero_grad)
             leaf._grad = wrap(g, None, False, [0])  # an array we made: it may keep it
-        elif isinstance(g, tensor):  # create_graph: the sum is recorded
-            if old is not None and old._requires_grad:
-                _warn_growing_grad_graph()
-            leaf._grad = g if old is None else old + g
-        elif old is None:  # (np.array: the sum of 0-d arrays is a NumPy scalar)
-            leaf._grad = wrap(np.array(g), None, False, [0])
-        elif create_graph or old.requires_grad or not old._data.flags.writeable:
-            leaf._grad = old + g  # never write into a graph's tensor or a read-only array
         else:
-            old._data += g
+            store_grad(leaf, g, leaf in owned, create_graph)
+
+
+def store_grad(leaf: Any, g: Any, owned: bool, create_graph: bool) -> None:
+    """Add the gradient `g` that backward computed for `leaf` to `leaf.grad`. `owned`: `g` is
+    an array that nothing else refers to, so `.grad` may keep it without a copy."""
+    old = leaf._grad
+    if old is None and owned:
+        leaf._grad = Tensor._wrap(g, None, False, [0])
+    elif isinstance(g, Tensor):  # create_graph: the sum is recorded
+        if old is not None and old._requires_grad:
+            _warn_growing_grad_graph()
+        leaf._grad = g if old is None else old + g
+    elif old is None:  # (np.array: the sum of 0-d arrays is a NumPy scalar)
+        leaf._grad = Tensor._wrap(np.array(g), None, False, [0])
+    elif create_graph or old.requires_grad or not old._data.flags.writeable:
+        leaf._grad = old + g  # never write into a graph's tensor or a read-only array
+    else:
+        old._data += g
 
 
 def _warn_growing_grad_graph() -> None:
@@ -373,6 +384,9 @@ def backward(
     tensor: Any, gradient: Any = None, retain_graph: bool | None = None, create_graph: bool = False
 ) -> None:
     """`Tensor.backward`: accumulate d(tensor)/d(leaf) into every leaf's `.grad`."""
+    rec = recorder()
+    if rec is not None and not rec.paused:
+        return rec.backward(tensor, gradient, retain_graph, create_graph)
     _current(tensor)
     if not tensor._requires_grad:
         raise RuntimeError(
@@ -454,6 +468,7 @@ def grad(
     Returns a tuple with one Tensor per input (None for an unused input when
     `allow_unused=True`). Leaves' `.grad` are not touched.
     """
+    refuse("tinygrad_np.grad()")
     tensor = Tensor
     outputs = _tensors(outputs, "outputs")
     inputs = _tensors(inputs, "inputs")

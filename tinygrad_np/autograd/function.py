@@ -37,6 +37,7 @@ import numpy as np
 from .grad_mode import state, switches
 from .tensor_core import Tensor
 from .views import refresh, view_of
+from .watch import paused
 
 _OUTPUT = -1  # marks a saved array that is the op's own output
 ndarray = np.ndarray
@@ -184,13 +185,7 @@ class Function:
         except (ValueError, IndexError) as err:
             raise op_error(cls.__name__, arrays, err) from None
         if type(data) is not ndarray:
-            # NumPy reductions return scalars; the graph holds arrays (and so must the saved ones).
-            scalar, data = data, np.asarray(data)
-            saved = ctx.saved_tensors
-            for s in saved:  # (a loop, not a generator: a loss's apply runs every step)
-                if s is scalar:
-                    ctx.saved_tensors = tuple([data if s is scalar else s for s in saved])
-                    break
+            data = array_result(ctx, data)
 
         if cls.is_view and isinstance(args[0], tensor) and np.may_share_memory(data, arrays[0]):
             # A view: in-place writes to either change both, and its node follows its base's.
@@ -199,8 +194,8 @@ class Function:
         else:
             out = tensor._wrap(data, ctx if record else None, record, [0])
         if not record:
-            if switches.anomaly_on and state.anomaly_enabled:
-                _check_finite(cls.__name__, "forward", data, None, arrays)
+            if switches.watch:
+                _watched(cls, args, arrays, ctx, out)
             return out
 
         ctx.sequence_nr = next(_sequence)
@@ -210,11 +205,35 @@ class Function:
             _note_saved_sources(ctx, args, arrays, data, out._version)
         else:
             ctx.saved_versions = ()
-        if switches.anomaly_on and state.anomaly_enabled:
-            # (only apply's own frame dropped: a custom Function's caller is the user's line)
-            ctx.trace = traceback.extract_stack()[:-1]
-            _check_finite(cls.__name__, "forward", data, ctx, arrays)
+        if switches.watch:
+            _watched(cls, args, arrays, ctx, out)
         return out
+
+
+def _watched(cls: type[Function], args: tuple[Any, ...], arrays: list[Any], ctx: Context,
+             out: Tensor) -> None:
+    """An op's report under detect_anomaly (NaN/inf check, where it was created) and to a
+    running capture (what it ran, on what)."""
+    if state.anomaly_enabled:
+        if out.grad_fn is not None:
+            # (apply's and this frame dropped: a custom Function's caller is the user's line)
+            ctx.trace = traceback.extract_stack()[:-2]
+        _check_finite(cls.__name__, "forward", out._data, out.grad_fn, arrays)
+    rec = getattr(state, "recorder", None)
+    if rec is not None and not rec.paused:
+        rec.op(cls, args, arrays, ctx, out)
+
+
+def array_result(ctx: Context, data: Any) -> np.ndarray:
+    """A forward's result as an array: NumPy reductions return scalars, and the graph holds
+    arrays (so must the saved ones)."""
+    scalar, data = data, np.asarray(data)
+    saved = ctx.saved_tensors
+    for s in saved:  # (a loop, not a generator: a loss's apply runs every step)
+        if s is scalar:
+            ctx.saved_tensors = tuple([data if s is scalar else s for s in saved])
+            break
+    return data
 
 
 def _separate_shared_arrays(args: tuple[Any, ...], arrays: list[Any]) -> None:
@@ -237,7 +256,8 @@ def _with_tensors_forward(forward: Any) -> Any:
         previous = state.grad_enabled
         state.grad_enabled = False  # (forward's own ops are not recorded, as in PyTorch)
         try:
-            out = forward(ctx, *wrapped)
+            with paused():  # (a replay runs this forward again, as a whole)
+                out = forward(ctx, *wrapped)
         finally:
             state.grad_enabled = previous
         ctx.saved_tensors = tuple(s._data if isinstance(s, Tensor) else s

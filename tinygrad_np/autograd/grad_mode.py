@@ -14,6 +14,7 @@ class _State(threading.local):
     # A threading.local subclass: every thread starts from these class defaults.
     grad_enabled = True
     anomaly_enabled = False
+    recorder = None  # the capture running in this thread (tinygrad_np.compile), if any
 
 
 state = _State()
@@ -21,7 +22,7 @@ state = _State()
 
 class _Switches:
     """Process-wide records that let every op skip the thread-local reads in the common case:
-    grad on, no anomaly detection. The plain version reads `state.grad_enabled` and
+    grad on, no anomaly detection, no capture. The plain version reads `state.grad_enabled` and
     `state.anomaly_enabled` in `Function.apply` instead; these buy 2.8 % of a chain of small
     ops (callgrind: 37.91M -> 36.88M instructions; W2 1.0 %).
     Each list holds one entry per thread or block in that mode (list.append and list.pop are
@@ -30,7 +31,10 @@ class _Switches:
 
     def __init__(self) -> None:
         self.grad_off: list[None] = []  # threads and `with` blocks with grad mode off
-        self.anomaly_on: list[None] = []  # active detect_anomaly blocks
+        # active detect_anomaly blocks and captures (tinygrad_np.compile): ops then report
+        # to `function._watched`
+        self.watch: list[None] = []
+        self.capturing: list[None] = []  # running captures (any thread)
 
 
 switches = _Switches()

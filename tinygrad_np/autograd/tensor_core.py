@@ -27,6 +27,8 @@ import numpy as np
 
 from ..device import CPU
 from ..dtypes import check_can_require_grad, to_array
+from .grad_mode import switches
+from .watch import changed, recorder, refuse_user_array
 
 _new = object.__new__
 
@@ -43,6 +45,8 @@ class Tensor:
     __array_priority__ = 1000  # ndarray (op) Tensor defers to Tensor
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
+        if switches.watch and isinstance(data, np.ndarray):
+            refuse_user_array(data)
         self._set_fields(to_array(array_of(data), dtype), None, False, [0])
         if requires_grad:
             self.requires_grad = True
@@ -91,6 +95,7 @@ class Tensor:
         if self._requires_grad:
             check_can_require_grad(value.dtype, "Tensor.data")
         self._data = value
+        changed()
 
     @property
     def grad(self) -> Tensor | None:
@@ -99,6 +104,12 @@ class Tensor:
 
     @grad.setter
     def grad(self, value: Tensor | None) -> None:
+        rec = recorder()
+        if rec is not None and not rec.paused:
+            if value is not None:
+                rec.refuse("an assignment to .grad (other than None)")
+            else:  # (grad = None, the manual zero_grad: a replay does it again)
+                return rec.event(_set_grad, self, (None,), {}, True)
         if value is not None:
             if not isinstance(value, Tensor):
                 raise TypeError(
@@ -126,6 +137,7 @@ class Tensor:
         if flag:
             check_can_require_grad(self._data.dtype)
         self._requires_grad = bool(flag)
+        changed()
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         self.requires_grad = requires_grad
@@ -243,3 +255,7 @@ def array_of(x: Any) -> Any:
 def untracked(data: np.ndarray) -> Tensor:
     """A new Tensor outside the graph around `data` (comparisons, indices, fresh tensors)."""
     return Tensor._wrap(data, None, False, [0])
+
+
+def _set_grad(t: Tensor, value: Tensor | None) -> None:
+    t._grad = value

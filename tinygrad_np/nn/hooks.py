@@ -23,6 +23,7 @@ import numpy as np
 from ..autograd import is_grad_enabled
 from ..autograd.function import Function
 from ..autograd.tensor_core import Tensor
+from ..autograd.watch import changed
 
 _ids = itertools.count()
 
@@ -191,6 +192,7 @@ class ModuleHooks:
     def add(registry: dict[int, Any], entry: Any, prepend: bool) -> RemovableHandle:
         handle = RemovableHandle(registry)
         registry[handle.id] = entry
+        changed()
         if prepend:
             rest = [(k, v) for k, v in registry.items() if k != handle.id]
             registry.clear()

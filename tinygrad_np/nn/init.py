@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import no_grad
-from ..random import default_generator
+from ..random import draw_from
 from ..autograd.tensor_core import Tensor
 
 __all__ = [
@@ -37,7 +37,7 @@ def _fill(tensor: Tensor, values: Any, op: str) -> Tensor:
 
 
 def _rng(generator: np.random.Generator | None) -> np.random.Generator:
-    return default_generator() if generator is None else generator
+    return draw_from(generator)
 
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0,

@@ -38,19 +38,19 @@ def _reduce(loss: Tensor, reduction: str, denom: float | None = None) -> Tensor:
 def _float_target(op: str, input: Tensor, target: Any) -> Tensor:
     """A float target of the input's exact shape (no silent broadcasting), in its dtype."""
     target = as_input(target, op, floating=False)
-    t, x = target._data, input._data
-    if t.shape != x.shape:
+    t_dtype, x_dtype = target._data.dtype, input._data.dtype
+    if target._data.shape != input._data.shape:
         raise ValueError(
             f"{op}: target shape {target.shape} differs from input shape {input.shape}; they "
             "must be equal (reshape the target, e.g. target.reshape(input.shape), if they hold "
             "the same values)."
         )
-    if t.dtype.kind != "f":
+    if t_dtype.kind != "f":
         raise TypeError(
             f"{op}: target must be floating point like the input ({input.dtype}), got "
             f"{target.dtype}; convert it with target.float() or .astype(input.dtype)."
         )
-    return target if t.dtype == x.dtype else target.astype(x.dtype)
+    return target if t_dtype == x_dtype else target.astype(x_dtype)
 
 
 def _constant(value: Any, dtype: np.dtype) -> Any:
@@ -150,25 +150,20 @@ def _class_index_weights(op: str, input: Tensor, target: Any, weight: np.ndarray
     return structure * weight.reshape(broadcast), structure, float((weight[safe] * keep).sum())
 
 
-def _plain_class_indices(input: Tensor, target: Any, ignore_index: int) -> np.ndarray | None:
-    """The common case, cheaply recognised: a batch of logits (N, C) and N integer class
-    indices, all in [0, C) so none is ignored. Returns a copy of the indices (owned by the
-    loss, so a later change to the caller's labels does not reach backward), or None for
-    anything else: the general path then handles it, or raises its error naming the problem."""
-    y = target._data if isinstance(target, Tensor) else target
+def _plain_class_indices(input: Tensor, target: Any, ignore_index: int) -> bool:
+    """Whether the shapes make the common case: a batch of logits (N, C) and N integer
+    class indices, with an ignore_index that is no class. CrossEntropy's forward then checks
+    that the indices are in [0, C) (else the general path handles them, or raises its error
+    naming the problem)."""
+    if isinstance(target, Tensor):
+        y_shape, y_kind = target._data.shape, target._data.dtype.kind
+    elif isinstance(target, np.ndarray):
+        y_shape, y_kind = target.shape, target.dtype.kind
+    else:
+        return False
     shape = input._data.shape
-    if not (len(shape) == 2 and isinstance(y, np.ndarray) and y.shape == shape[:1]
-            and y.dtype.kind in "iu" and y.size):
-        return None
-    classes = shape[1]
-    if ignore_index in range(classes):  # a target may be ignored: the general path
-        return None
-    try:
-        # One C call both copies the indices as intp (NumPy's index type: indexing with it
-        # needs no cast) and checks 0 <= y < C: half the cost of astype plus a max reduction.
-        return np.ravel_multi_index((y,), (classes,))
-    except ValueError:  # an index out of range
-        return None
+    return (len(shape) == 2 and y_shape == shape[:1] and y_kind in "iu" and shape[0] > 0
+            and ignore_index not in range(shape[1]))
 
 
 def cross_entropy(input: Any, target: Any, weight: Any = None, ignore_index: int = -100,
@@ -194,10 +189,13 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, ignore_index: int
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"{op}: label_smoothing must be in [0, 1], got {label_smoothing}.")
     input = as_input(input, op)
-    if weight is None and not label_smoothing:
-        y = _plain_class_indices(input, target, ignore_index)
-        if y is not None:
-            return nn_ops.CrossEntropy.apply(input, y, 1, reduction, float(len(y)))
+    if weight is None and not label_smoothing and _plain_class_indices(input, target,
+                                                                       ignore_index):
+        try:
+            return nn_ops.CrossEntropy.apply(input, target, 1, reduction,
+                                             float(input._data.shape[0]))
+        except nn_ops.TargetOutOfRange:
+            pass  # an ignored target, or an invalid one: the general path
     dim = _class_dim(op, input)
     classes = input.shape[dim]
     target_shape = target.shape if isinstance(target, (Tensor, np.ndarray)) else np.shape(target)

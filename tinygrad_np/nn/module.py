@@ -19,6 +19,7 @@ from ..device import check as check_device
 from ..device import device as Device
 from ..dtypes import check_can_require_grad, get_default_dtype, to_array
 from ..autograd.tensor_core import Tensor
+from ..autograd.watch import changed, replayed
 from .hooks import ModuleHooks, RemovableHandle
 from .registry import Registry
 
@@ -131,6 +132,7 @@ class Module:
                 )
             object.__setattr__(self, name, value)
             return
+        changed()  # (a compiled plan read the old attributes)
         params, buffers, modules = self._registries()
         if isinstance(value, Parameter):
             self._forget(name, keep=params)
@@ -300,6 +302,7 @@ class Module:
             raise TypeError(f"train(mode): mode must be a bool, got {type(mode).__name__}.")
         for m in self.modules():
             object.__setattr__(m, "training", mode)
+        changed()
         return self
 
     def eval(self) -> Module:
@@ -311,6 +314,7 @@ class Module:
             p.requires_grad_(requires_grad)
         return self
 
+    @replayed(idempotent=True)
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear the parameters' gradients: to None (the default, as in PyTorch) or zeros."""
         for p in self.parameters():

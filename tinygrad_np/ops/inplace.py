@@ -14,6 +14,7 @@ import numpy as np
 from ..autograd.grad_mode import state
 from ..autograd.tensor_core import Tensor, array_of
 from ..autograd.views import refresh
+from ..autograd.watch import refuse
 from ..primitives.shape import SetItem, ViewScatter, select, write
 from .promotion import refuse_bool_subtraction
 
@@ -33,6 +34,7 @@ def writable(x: Tensor, op: str) -> np.ndarray:
             "modify the copy instead."
         )
     x._version[0] += 1
+    refuse(f"{op} (an in-place change)")
     return x._data
 
 

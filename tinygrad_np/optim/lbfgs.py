@@ -17,6 +17,7 @@ import numpy as np
 
 from ..autograd.grad_mode import enable_grad
 from ..autograd.tensor_core import Tensor
+from ..autograd.watch import replayed
 from . import lbfgs_state
 from .flat_params import FlatParams
 from .line_search import strong_wolfe
@@ -85,6 +86,7 @@ class LBFGS(Optimizer):
         super().add_param_group(param_group)
 
     # ---- the step ---------------------------------------------------------------------------
+    @replayed()
     def step(self, closure: Callable[[], Any]) -> Any:  # type: ignore[override]
         """Run up to `max_iter` L-BFGS iterations; return the loss of the closure's first call.
 

@@ -9,6 +9,7 @@ import warnings
 from collections.abc import Mapping
 from typing import Any
 
+from ..autograd.watch import replayed
 from .optimizer import Optimizer, check_option
 
 __all__ = ["LRScheduler"]
@@ -61,6 +62,7 @@ class LRScheduler:
         """The learning rates for epoch `self.last_epoch`, one per parameter group."""
         raise NotImplementedError(f"{type(self).__name__} does not implement get_lr")
 
+    @replayed()
     def step(self) -> None:
         """Advance one epoch and write the new learning rates into the optimizer."""
         if self._step_count == 1 and self.optimizer._step_count == 0:

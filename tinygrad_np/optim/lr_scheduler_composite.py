@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .lr_scheduler_base import LRScheduler, _check_last_epoch, _check_optimizer, _per_group_values
+from ..autograd.watch import replayed
 from .optimizer import Optimizer, check_option
 
 __all__ = ["ChainedScheduler", "ReduceLROnPlateau", "SequentialLR"]
@@ -101,6 +102,7 @@ class ReduceLROnPlateau(LRScheduler):
             else best + self.threshold
         return a > bound
 
+    @replayed()
     def step(self, metrics: Any, epoch: int | None = None) -> None:  # type: ignore[override]
         """Record this epoch's metric (a number or a one-element Tensor); reduce the lrs if it
         has not improved for more than `patience` epochs outside a cooldown."""
@@ -255,6 +257,7 @@ class SequentialLR(_Composite):
             else:
                 s.last_epoch -= 1
 
+    @replayed()
     def step(self) -> None:
         """Advance one epoch with the scheduler of this epoch, restarted at a milestone."""
         self.last_epoch += 1
@@ -278,6 +281,7 @@ class ChainedScheduler(_Composite):
         self._step_count = 0
         self._last_lr = self._current_lrs()
 
+    @replayed()
     def step(self) -> None:
         """Step each scheduler, in order."""
         for s in self._schedulers:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from .lr_scheduler_base import LRScheduler, _check_last_epoch, _check_optimizer, _per_group_values
+from ..autograd.watch import replayed
 from .optimizer import Optimizer, check_option
 
 __all__ = ["CyclicLR", "OneCycleLR"]
@@ -154,6 +155,7 @@ class OneCycleLR(LRScheduler):
             return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
         return (end - start) * pct + start
 
+    @replayed()
     def step(self) -> None:
         """Advance one batch; raises ValueError past total_steps, changing nothing."""
         if self.last_epoch + 1 > self.total_steps:

@@ -20,6 +20,7 @@ import numpy as np
 
 from ..autograd.grad_mode import enable_grad
 from ..autograd.tensor_core import Tensor
+from ..autograd.watch import replayed
 
 ParamsT = Iterable[Tensor] | Iterable[Mapping[str, Any]]
 
@@ -136,6 +137,7 @@ class Optimizer:
         self.param_groups.append(group)
 
     # ---- gradients --------------------------------------------------------------------------
+    @replayed(idempotent=True)
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset the gradients: set them to None (the default, like PyTorch), or fill with 0."""
         for group in self.param_groups:
@@ -153,6 +155,7 @@ class Optimizer:
                     g._version[0] += 1
 
     # ---- the step ---------------------------------------------------------------------------
+    @replayed()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient, in place; return `closure()` if given.
 

@@ -183,7 +183,8 @@ class CrossEntropy(Function):
     (softmax - onehot) / denom.
 
     `w` may instead be integer class indices y (N,) for logits (N, C) and dim 1, all in
-    [0, C): the one-hot weights of the common case, never built (see `_index_forward`).
+    [0, C) (else forward raises TargetOutOfRange): the one-hot weights of the common case,
+    never built (see `_index_forward`).
 
     `structure` (optional, an array of the logits' shape) marks with its nonzeros the terms
     w_c log_softmax(x)_c that exist; elsewhere w is zero by construction (the other classes of
@@ -196,11 +197,13 @@ class CrossEntropy(Function):
 
     @staticmethod
     def forward(ctx, logits, w, dim, reduction, denom, structure=None):
-        ctx.save_for_backward(logits, w)
         ctx.dim, ctx.reduction, ctx.denom = dim, reduction, denom
         if w.dtype.kind in "iu":
+            w = _class_indices(w, logits.shape[1])
+            ctx.save_for_backward(logits, w)
             loss = _index_forward(ctx, logits, w)
         else:
+            ctx.save_for_backward(logits, w)
             # Softmax's and LogSoftmax's forward formulas, sharing the shift and exponentials.
             shifted = logits - logits.max(axis=dim, keepdims=True, initial=-np.inf)
             e = np.exp(shifted)
@@ -271,6 +274,21 @@ def _divided(grad, denom):
         grad /= denom
         return grad
     return None if grad is None else grad / denom
+
+
+class TargetOutOfRange(Exception):
+    """CrossEntropy's forward got a class index outside [0, C): its caller takes the general
+    path (an ignored target) or explains the error. (Not a ValueError: apply would reword it.)"""
+
+
+def _class_indices(y, classes):
+    """The class indices as intp (NumPy's index type: indexing with it needs no cast), in an
+    array of the loss's own (a later change to the caller's labels must not reach backward),
+    checked to be in [0, C): one C call, half the cost of astype plus a max reduction."""
+    try:
+        return np.ravel_multi_index((y,), (classes,))
+    except ValueError:
+        raise TargetOutOfRange from None
 
 
 def _index_forward(ctx, logits, y):

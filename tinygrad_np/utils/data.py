@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.tensor_core import Tensor, untracked
-from ..random import default_generator
+from ..random import draw_from
 
 
 class Dataset:
@@ -98,13 +98,13 @@ class DataLoader:
         n = len(self.dataset)
         if not self.shuffle:
             return np.arange(n)
-        return (self.generator or default_generator()).permutation(n)
+        return draw_from(self.generator).permutation(n)
 
     def __iter__(self) -> Iterator[Any]:
         # As PyTorch's, each pass draws a base seed (for workers, here unused) from the
         # generator when it starts: a program's later random numbers then follow the same
         # stream in both libraries.
-        (self.generator or default_generator()).integers(0, 2**63 - 1)
+        draw_from(self.generator).integers(0, 2**63 - 1)
         return self._batches(self._order())
 
     def _batches(self, order: np.ndarray) -> Iterator[Any]:
@@ -139,6 +139,6 @@ def random_split(dataset: Dataset, lengths: Sequence[float],
     if sum(sizes) != n:
         raise ValueError(f"random_split: lengths {list(lengths)} add up to {sum(sizes)}, but "
                          f"the dataset has {n} samples.")
-    order = (generator or default_generator()).permutation(n)
+    order = draw_from(generator).permutation(n)
     bounds = np.cumsum([0] + sizes)
     return [Subset(dataset, order[lo:hi].tolist()) for lo, hi in zip(bounds[:-1], bounds[1:])]
