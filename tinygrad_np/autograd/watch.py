@@ -58,10 +58,11 @@ def replayed(idempotent: bool = False) -> Callable[[Callable[..., Any]], Callabl
     def mark(method: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(method)
         def call(self: Any, *args: Any, **kwargs: Any) -> Any:
-            rec = recorder()
-            if rec is None or rec.paused:
-                return method(self, *args, **kwargs)
-            return rec.event(method, self, args, kwargs, idempotent)
+            if switches.watch:  # (the eager path: one read)
+                rec = state.recorder
+                if rec is not None and not rec.paused:
+                    return rec.event(method, self, args, kwargs, idempotent)
+            return method(self, *args, **kwargs)
 
         return call
 
