@@ -11,7 +11,6 @@ import numpy as np
 
 from ..autograd.tensor_core import Tensor, array_of
 from ..dtypes import get_default_dtype, to_array
-from ..primitives.elementwise import Rsqrt
 
 
 def floating(t: Tensor) -> Tensor:
@@ -73,10 +72,6 @@ def power(function: Any, t: Tensor, other: Any, reverse: bool = False) -> Tensor
                         and other._data.dtype == np.bool_):
         raise TypeError("pow: not defined between two bool tensors (as in PyTorch); convert "
                         "one first, e.g. x.long() ** y.")
-    if not reverse and type(other) is float and other == -0.5 and kind == "f":
-        # PyTorch's x ** -0.5 is rsqrt(x), which decides the values at -0 and -inf
-        # (-inf and NaN; C's pow gives inf and 0). (x ** 0.5 is sqrt in NumPy already.)
-        return Rsqrt.apply(t)
     return binary(function, t, other, reverse)
 
 

@@ -170,7 +170,7 @@ class Pow(Function):
         if type(a) is np.ndarray and a.dtype == np.bool_ and np.asarray(b).dtype == np.bool_:
             return a | ~np.asarray(b)  # PyTorch keeps bool ** bool a bool (NumPy: int8)
         try:
-            return a**b
+            return _power(a, b)
         except ValueError:  # NumPy refuses integers to negative integer powers
             return _integer_power(a, b)
 
@@ -180,19 +180,8 @@ class Pow(Function):
         need_a, need_b = ctx.needs_input_grad
         grad_a = None
         if need_a:
-            exponent = b - 1
-            # Where b = 0 the da term is 0, but where a^-1 is inf (a = 0, a subnormal) or
-            # NaN, 0 * a^-1 is NaN: the exponent is bumped to 0 at exactly those points
-            # (elsewhere b a^(b-1) stays, so that its derivative in b, a^-1 at b = 0, is
-            # right). Under create_graph (Tensors) also where a^-2, in the second
-            # derivative, overflows: there d2/da db is 1 rather than 1/a (above 1e154).
-            a_, b_ = np.asarray(a), np.asarray(b)
-            info = np.finfo(a_.dtype if a_.dtype.kind == "f" else np.float64)
-            bound = info.tiny if type(a) is np.ndarray else float(info.max) ** -0.5
-            overflow = (b_ == 0) & ~(np.abs(a_) >= bound)
-            if overflow.any():
-                exponent = exponent + overflow
-            grad_a = grad * (b * a**exponent)  # (PyTorch's order: grad * b overflows sooner)
+            # (PyTorch's order: grad * b overflows sooner; and its rounding of a^(b-1))
+            grad_a = grad * (b * _power(a, _exponent_less_one(a, b)))
         grad_b = None
         if need_b:
             zero = np.asarray(a) == 0
@@ -204,6 +193,48 @@ class Pow(Function):
                 log_a = np.where(below, -np.inf, log_a)
             grad_b = grad * a**b * log_a
         return grad_a, grad_b
+
+
+def _exponent_less_one(a, b):
+    """b - 1, the exponent of the da term b a^(b-1). Where b = 0 the term is 0, but where
+    a^-1 is inf (a = 0, a subnormal) or NaN, 0 * a^-1 is NaN: the exponent is bumped to 0 at
+    exactly those points (elsewhere b a^(b-1) stays, so that its derivative in b, a^-1 at
+    b = 0, is right). Under create_graph (Tensors) also where a^-2, in the second
+    derivative, overflows: there d2/da db is 1 rather than 1/a (above 1e154)."""
+    if type(b) in (int, float) and b != 0:  # the common x ** 2: nothing to bump, no scan
+        return b - 1
+    a_, b_ = np.asarray(a), np.asarray(b)
+    info = np.finfo(a_.dtype if a_.dtype.kind == "f" else np.float64)
+    bound = info.tiny if type(a) is np.ndarray else float(info.max) ** -0.5
+    overflow = (b_ == 0) & ~(np.abs(a_) >= bound)
+    return b - 1 + overflow if overflow.any() else b - 1
+
+
+# PyTorch's CPU kernel computes a float tensor to these exponents (a number, not a tensor) by
+# multiplication, division or a square root rather than by pow, and the rounding differs:
+# (x * x) * x differs from NumPy's x ** 3 by an ulp in a quarter of float32 values, enough to
+# move the step at which a training loop's loss first crosses a threshold. (Other exponents
+# go to its vectorised pow, SLEEF's, whose rounding NumPy's power does not reproduce.)
+_POWER_FORMULAS = {
+    2: lambda a: a * a,
+    3: lambda a: a * a * a,
+    -1: lambda a: 1 / a,
+    -2: lambda a: 1 / (a * a),
+    0.5: np.sqrt,
+    # Also PyTorch's values at -0 and -inf (-inf and NaN; C's pow gives inf and 0).
+    -0.5: lambda a: 1 / np.sqrt(a),
+}
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))  # (float16 is computed in float32)
+
+
+def _power(a, b):
+    """a ** b, rounded as PyTorch rounds it: by `_POWER_FORMULAS` for a float array and a
+    Python number there, else NumPy's power (a Tensor `a` runs Pow, which comes back here)."""
+    if type(b) in (int, float) and type(a) is np.ndarray and a.dtype in _FLOATS:
+        formula = _POWER_FORMULAS.get(b)  # (2.0 finds 2: equal numbers hash alike)
+        if formula is not None:
+            return formula(a)
+    return a**b
 
 
 def _integer_power(a, b):
