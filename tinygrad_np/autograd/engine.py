@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from .function import _OUTPUT, _RELEASED, Context, _check_finite, _user_frame
-from .grad_mode import enter_grad_mode, exit_grad_mode, state
+from .grad_mode import enter_grad_mode, exit_grad_mode, state, switches
 from .tensor_core import Tensor
 from .views import refresh
 from .watch import changed, recorder, refuse
@@ -384,7 +384,7 @@ def backward(
     tensor: Any, gradient: Any = None, retain_graph: bool | None = None, create_graph: bool = False
 ) -> None:
     """`Tensor.backward`: accumulate d(tensor)/d(leaf) into every leaf's `.grad`."""
-    rec = recorder()
+    rec = recorder() if switches.watch else None
     if rec is not None and not rec.paused:
         return rec.backward(tensor, gradient, retain_graph, create_graph)
     _current(tensor)

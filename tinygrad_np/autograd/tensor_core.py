@@ -104,7 +104,7 @@ class Tensor:
 
     @grad.setter
     def grad(self, value: Tensor | None) -> None:
-        rec = recorder()
+        rec = recorder() if switches.watch else None  # (zero_grad's path: one read)
         if rec is not None and not rec.paused:
             if value is not None:
                 rec.refuse("an assignment to .grad (other than None)")
