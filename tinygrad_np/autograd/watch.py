@@ -49,20 +49,30 @@ def refuse_user_array(array: Any) -> None:
         refuse("a tensor made from a NumPy array inside the function (pass it as an argument)")
 
 
+NOT_WATCHED = object()  # what `event` returns when no capture is watching
+
+
+def event(method: Callable[..., Any], obj: Any, args: tuple[Any, ...] = (),
+          kwargs: dict[str, Any] | None = None, idempotent: bool = False) -> Any:
+    """For a method whose call a replay repeats as it is (it reads the tensors' current
+    values itself, e.g. `Optimizer.step`): a running capture records the call and makes it
+    (return its result); else NOT_WATCHED, and the method goes on. `idempotent`: calling it
+    twice does what calling it once does (zero_grad), so a replay that stops after it may
+    start again from the top. A hot method calls this behind `if switches.watch:`."""
+    rec = recorder()
+    if rec is None or rec.paused:
+        return NOT_WATCHED
+    return rec.event(method, obj, args, kwargs or {}, idempotent)
+
+
 def replayed(idempotent: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Mark a method whose call a replay repeats as it is (it reads the tensors' current
-    values itself), e.g. `Optimizer.step`: a capture records the call, not its insides.
-    `idempotent`: calling it twice does what calling it once does (zero_grad), so a replay
-    that stops after it may start again from the top."""
+    """`event` as a decorator, for methods that are not on every step's path."""
 
     def mark(method: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(method)
         def call(self: Any, *args: Any, **kwargs: Any) -> Any:
-            if switches.watch:  # (the eager path: one read)
-                rec = state.recorder
-                if rec is not None and not rec.paused:
-                    return rec.event(method, self, args, kwargs, idempotent)
-            return method(self, *args, **kwargs)
+            result = event(method, self, args, kwargs, idempotent)
+            return method(self, *args, **kwargs) if result is NOT_WATCHED else result
 
         return call
 

@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd.grad_mode import enable_grad
+from ..autograd.grad_mode import enable_grad, switches
 from ..autograd.tensor_core import Tensor
-from ..autograd.watch import replayed
+from ..autograd.watch import NOT_WATCHED, event
 
 ParamsT = Iterable[Tensor] | Iterable[Mapping[str, Any]]
 
@@ -137,9 +137,12 @@ class Optimizer:
         self.param_groups.append(group)
 
     # ---- gradients --------------------------------------------------------------------------
-    @replayed(idempotent=True)
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset the gradients: set them to None (the default, like PyTorch), or fill with 0."""
+        if switches.watch:  # (a capture records the call; `replayed` would cost every step)
+            done = event(Optimizer.zero_grad, self, (set_to_none,), None, True)
+            if done is not NOT_WATCHED:
+                return
         for group in self.param_groups:
             for p in group["params"]:
                 g = p._grad
@@ -155,13 +158,16 @@ class Optimizer:
                     g._version[0] += 1
 
     # ---- the step ---------------------------------------------------------------------------
-    @replayed()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient, in place; return `closure()` if given.
 
         `closure` re-evaluates the model and returns the loss (it runs with grad enabled).
         All checks run before any update, so a step that raises changes nothing.
         """
+        if switches.watch:
+            done = event(Optimizer.step, self, (closure,))
+            if done is not NOT_WATCHED:
+                return done
         loss = None
         if closure is not None:
             with enable_grad():

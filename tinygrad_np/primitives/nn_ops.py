@@ -199,7 +199,14 @@ class CrossEntropy(Function):
     def forward(ctx, logits, w, dim, reduction, denom, structure=None):
         ctx.dim, ctx.reduction, ctx.denom = dim, reduction, denom
         if w.dtype.kind in "iu":
-            w = _class_indices(w, logits.shape[1])
+            # The class indices as intp (NumPy's index type: indexing with it needs no cast),
+            # in an array of the loss's own (a later change to the caller's labels must not
+            # reach backward), checked to be in [0, C): one C call, half the cost of astype
+            # plus a max reduction.
+            try:
+                w = np.ravel_multi_index((w,), (logits.shape[1],))
+            except ValueError:
+                raise TargetOutOfRange from None
             ctx.save_for_backward(logits, w)
             loss = _index_forward(ctx, logits, w)
         else:
@@ -279,16 +286,6 @@ def _divided(grad, denom):
 class TargetOutOfRange(Exception):
     """CrossEntropy's forward got a class index outside [0, C): its caller takes the general
     path (an ignored target) or explains the error. (Not a ValueError: apply would reword it.)"""
-
-
-def _class_indices(y, classes):
-    """The class indices as intp (NumPy's index type: indexing with it needs no cast), in an
-    array of the loss's own (a later change to the caller's labels must not reach backward),
-    checked to be in [0, C): one C call, half the cost of astype plus a max reduction."""
-    try:
-        return np.ravel_multi_index((y,), (classes,))
-    except ValueError:
-        raise TargetOutOfRange from None
 
 
 def _index_forward(ctx, logits, y):
