@@ -62,18 +62,23 @@ def _cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
+COLUMNS = ("tinygrad_np", "tinygrad_np (compiled)", "torch (eager)")
+_HEADS = {"tinygrad_np": "tinygrad_np", "tinygrad_np (compiled)": "compiled",
+          "torch (eager)": "torch"}
+
+
 def ratio_header(torch) -> list[str]:
     """The head of a table of `ratio_row`s."""
-    head = "| workload | dtype | numpy | tinygrad_np | ratio |"
-    rule = "|---|---|---:|---:|---:|"
-    return [head + " torch | ratio |", rule + "---:|---:|"] if torch else [head, rule]
+    names = [n for n in COLUMNS if torch or n != "torch (eager)"]
+    return ["| workload | dtype | numpy |" + "".join(f" {_HEADS[n]} | ratio |" for n in names),
+            "|---|---|---:|" + "---:|---:|" * len(names)]
 
 
 def ratio_row(workload: str, dtype: str, medians: dict[str, float]) -> str:
     """One workload's medians (from `interleaved_medians`) and their ratios to NumPy's."""
     base = medians[BASELINE]
     row = f"| {workload} | {dtype} | {base * 1e3:.3f} ms |"
-    for name in ("tinygrad_np", "torch (eager)"):
+    for name in COLUMNS:
         if name in medians:
             row += f" {medians[name] * 1e3:.3f} ms | {medians[name] / base:.2f}x |"
     return row

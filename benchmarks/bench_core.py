@@ -82,16 +82,20 @@ def core_benchmarks(dtype: type, torch) -> list[tuple[str, dict, int]]:
     x0 = np.linspace(-1, 1, 4).astype(dtype)
     np.testing.assert_allclose(np.asarray(chain_autodiff(tg.tensor(x0, requires_grad=True))),
                                chain_numpy(x0), rtol=1e-5)
+    compiled_chain = tg.compile(chain_autodiff)
     chain = {BASELINE: lambda: chain_numpy(x0),
-             "tinygrad_np": lambda: chain_autodiff(tg.tensor(x0, requires_grad=True))}
+             "tinygrad_np": lambda: chain_autodiff(tg.tensor(x0, requires_grad=True)),
+             "tinygrad_np (compiled)": lambda: compiled_chain(tg.tensor(x0, requires_grad=True))}
     if torch is not None:
         chain["torch (eager)"] = lambda: chain_autodiff(torch.tensor(x0, requires_grad=True))
 
     rng = np.random.default_rng(0)
     a0, b0 = (rng.standard_normal((256, 256)).astype(dtype) for _ in range(2))
     ta, tb = tg.tensor(a0, requires_grad=True), tg.tensor(b0, requires_grad=True)
+    compiled_matmul = tg.compile(matmul_autodiff)
     matmul = {BASELINE: lambda: matmul_numpy(a0, b0),
-              "tinygrad_np": lambda: matmul_autodiff(ta, tb)}
+              "tinygrad_np": lambda: matmul_autodiff(ta, tb),
+              "tinygrad_np (compiled)": lambda: compiled_matmul(ta, tb)}
     if torch is not None:
         pa, pb = (torch.tensor(v, requires_grad=True) for v in (a0, b0))
         matmul["torch (eager)"] = lambda: matmul_autodiff(pa, pb)

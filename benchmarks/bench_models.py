@@ -167,7 +167,7 @@ class TinygradMLP:
         self.opt = optim.SGD(self.model.parameters(), lr=LR)
         self.x, self.labels, self.onehot = (tg.from_numpy(v) for v in (x, labels, onehot))
 
-    def step(self) -> float:
+    def train_step(self) -> tg.Tensor:
         out = self.model(self.x)
         if self.w.head == "softmax_ce":
             loss = F.cross_entropy(out, self.labels)
@@ -176,10 +176,24 @@ class TinygradMLP:
         self.opt.zero_grad()
         loss.backward()
         self.opt.step()
-        return loss.item()
+        return loss
+
+    def step(self) -> float:
+        return self.train_step().item()
 
     def weights(self):
         return [np.asarray(m.weight) for m in self.model if isinstance(m, nn.Linear)]
+
+
+class CompiledMLP(TinygradMLP):
+    """The same step through tinygrad_np.compile: captured at the first call, replayed after."""
+
+    def __init__(self, *args) -> None:
+        super().__init__(*args)
+        self.compiled = tg.compile(self.train_step)
+
+    def step(self) -> float:
+        return self.compiled().item()
 
 
 class TorchMLP:
@@ -219,7 +233,8 @@ class TorchMLP:
 def implementations(w: Workload, dtype: type, torch):
     problem = make_problem(w, dtype)
     impls = {BASELINE: NumpyMLP(w, *problem),
-             "tinygrad_np": TinygradMLP(w, *problem)}
+             "tinygrad_np": TinygradMLP(w, *problem),
+             "tinygrad_np (compiled)": CompiledMLP(w, *problem)}
     if torch is not None:
         impls["torch (eager)"] = TorchMLP(torch, w, *problem)
     return impls

@@ -106,7 +106,7 @@ def test_the_plan_is_straight_line_numpy():
     for x, y in batches("post001", np.float64, 2):
         compiled(model, opt, x, y)
     (source,) = compiled.plans()
-    assert source.startswith("def replay(I0, I1):")
+    assert source.startswith("def replay(A, I0, I1):")
     assert source.count(" = F") == 4  # Affine, Relu, Affine, CrossEntropy
     assert source.count("r = B") == 4  # and their backwards
 
@@ -380,3 +380,41 @@ def test_the_package_functions_a_step_reads_are_shape_readers():
         assert reads_only_shapes(*code(f)), f
     for f in (leaky_relu, array_of, Tensor.item, Tensor.numpy, Tensor.__array__):
         assert not reads_only_shapes(*code(f)), f
+
+
+def test_an_input_that_requires_grad_gets_its_gradient():
+    # The per-op benchmark's chain: a new leaf at every call, its .grad returned.
+    def chain(leaf):
+        x = leaf
+        for _ in range(5):
+            x = (x * 1.5 + 0.25).tanh() - 0.5
+        x.sum().backward()
+        return leaf.grad
+
+    compiled = tg.compile(chain)
+    for s in (0.5, -1.0, 2.0):
+        x0 = np.linspace(-1, 1, 4) * s
+        leaf = tg.tensor(x0, requires_grad=True)
+        got = compiled(leaf)
+        assert got is leaf.grad
+        assert np.array_equal(got.numpy(), chain(tg.tensor(x0, requires_grad=True)).numpy())
+    assert len(compiled.plans()) == 1
+
+
+def test_freezing_a_parameter_captures_again():
+    model, twin = make_model("post002", np.float64), make_model("post002", np.float64)
+    opts = [optim.SGD(m.parameters(), lr=0.1) for m in (model, twin)]
+    step = train_step("post002")
+    compiled = tg.compile(step)
+    for i, (x, t) in enumerate(batches("post002", np.float64, 5)):
+        if i == 2:
+            for m in (model, twin):
+                m[0].weight.requires_grad_(False)
+                m[0].weight.grad = None
+        step(twin, opts[1], x, t)
+        compiled(model, opts[0], x, t)
+        for p, q in zip(model.parameters(), twin.parameters()):
+            assert np.array_equal(p.detach().numpy(), q.detach().numpy())
+            assert (p.grad is None) == (q.grad is None)
+    (plan,) = compiled.plans()  # captured again, in place of the stale plan
+    assert "._requires_grad is not False" in plan

@@ -443,3 +443,22 @@ def test_a_bool_mask_must_match_the_dims_it_indexes():
     with pytest.raises(IndexError, match=r"bool mask of shape \(0,\) does not match"):
         tg.tensor([1.0])[tg.tensor(np.zeros(0, dtype=bool))]
     assert tg.ones(2, 3)[:, tg.tensor([True, False, True])].shape == (2, 2)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_relu_gradient_of_a_large_tensor_selects_as_where_does(dtype):
+    # Above 2,048 elements ReLU's backward selects by bits (fast on random masks): the same
+    # values as np.where, bit for bit: inf and NaN gradients dropped where the input is <= 0,
+    # kept (NaN's payload, -0.0's sign) where it is > 0 or NaN.
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(5000).astype(dtype)
+    x[:4] = [np.nan, 0.0, -0.0, np.inf]
+    g = rng.standard_normal(5000).astype(dtype)
+    g[4:12] = [np.inf, -np.inf, np.nan, -0.0, np.inf, -np.inf, np.nan, -0.0]
+    x[4:8], x[8:12] = 1.0, -1.0
+    t = tg.tensor(x, requires_grad=True)
+    tg.nn.functional.relu(t).backward(g)
+    out = np.maximum(x, dtype(0))
+    expected = np.where(out != 0, g, dtype(0))
+    assert t.grad.dtype == dtype
+    assert np.array_equal(t.grad.numpy().view(np.uint8), expected.view(np.uint8))

@@ -137,7 +137,6 @@ class Tensor:
         if flag:
             check_can_require_grad(self._data.dtype)
         self._requires_grad = bool(flag)
-        changed()
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         self.requires_grad = requires_grad

@@ -95,8 +95,9 @@ def paused() -> Iterator[None]:
 
 
 # Advanced by every change that a compiled plan's guards must see but that no argument shows:
-# a module's attributes (parameters, submodules, training), a tensor's `.data` or
-# `requires_grad`, a hook. (A plain list: the guard reads one item.)
+# a module's attributes (parameters, submodules, training), a tensor's `.data`, a hook. (A
+# plain list: the guard reads one item. The tensors a plan reads have their requires_grad
+# checked by the plan itself: a fresh tensor's must not make every plan stale.)
 layout = [0]
 
 

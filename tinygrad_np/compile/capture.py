@@ -62,7 +62,7 @@ class Backward:
 
 @dataclass
 class Recording:
-    inputs: list[Any]  # the arguments' arrays (Tensors' and ndarrays'), in order
+    inputs: list[Any]  # the arguments' Tensors and ndarrays, in order
     steps: list[Op | Event | Backward] = field(default_factory=list)
     refusal: str | None = None  # why it cannot be replayed, if it cannot
 
@@ -73,7 +73,9 @@ class Recorder:
     def __init__(self, inputs: list[Any]) -> None:
         self.paused = 0
         self.recording = Recording(inputs)
-        self._input_of = {id(a): i for i, a in enumerate(inputs)}
+        arrays = [_get_data(a) if isinstance(a, Tensor) else a for a in inputs]
+        self._input_of = {id(a): i for i, a in enumerate(arrays)}
+        self._input_tensor = {id(a): i for i, a in enumerate(inputs) if isinstance(a, Tensor)}
         self._made: dict[int, int] = {}  # id(array an op returned) -> its op's index
         self._ops: list[Op] = []
         self._node_of: dict[int, int] = {}  # id(capture's Context) -> op index
@@ -98,9 +100,10 @@ class Recorder:
 
     def source(self, given: Any, array: Any) -> tuple[str, Any]:
         """Where a replay finds a forward argument (or a returned array): ("op", i) the output
-        of op i, ("input", i) argument i's array, ("grad", t) the `.grad` array of leaf t
-        after backward, ("tensor", t) the current array of a tensor made before the call (a
-        parameter: read each call, so in-place changes are seen), ("const", v) a value."""
+        of op i, ("input", i) argument i's array, ("grad", leaf) the `.grad` array of a leaf
+        (as `leaf` names it) after backward, ("tensor", t) the current array of a tensor
+        made before the call (a parameter: read each call, so in-place changes are seen),
+        ("const", v) a value."""
         if isinstance(given, Tensor):
             array = _get_data(given)
         elif type(array) is not np.ndarray:
@@ -110,7 +113,7 @@ class Recorder:
         if id(array) in self._input_of:
             return ("input", self._input_of[id(array)])
         if id(array) in self._grad_of:
-            return ("grad", self._grad_of[id(array)])
+            return ("grad", self.leaf(self._grad_of[id(array)]))
         return ("tensor", given) if isinstance(given, Tensor) else ("const", array)
 
     def event(self, method: Any, obj: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
@@ -162,6 +165,12 @@ class Recorder:
             self.refuse(_reader(frame) + " reads a tensor's values")
 
     # ---- the end ----------------------------------------------------------------------------
+    def leaf(self, t: Tensor) -> tuple[str, Any]:
+        """How a replay names a leaf tensor: ("input", i) for argument i (a new tensor at each
+        call), else ("tensor", t), the same object (a parameter)."""
+        i = self._input_tensor.get(id(t))
+        return ("tensor", t) if i is None else ("input", i)
+
     def node_index(self, ctx: Any) -> int | None:
         return self._node_of.get(id(ctx))
 

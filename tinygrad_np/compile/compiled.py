@@ -21,8 +21,8 @@ from ..autograd.grad_mode import state
 from ..autograd.tensor_core import Tensor
 from ..autograd.watch import layout
 from ..dtypes import get_default_dtype
-from .capture import Backward, Recorder, _get_data, capturing
-from .plan import Plan, Refused, build, wrap
+from .capture import Backward, Recorder, capturing
+from .plan import Plan, Refused, Stale, build, wrap
 
 _EAGER = None  # a key's entry when its capture refused: run the function as it is
 
@@ -62,7 +62,9 @@ class CompiledFunction:
             return self._capture(key, inputs, args, kwargs)
         arrays = [a._data if type(a) is not np.ndarray else a for a in inputs]
         try:
-            out = entry.plan.run(*arrays)
+            out = entry.plan.run(inputs, *arrays)
+        except Stale:
+            return self._capture(key, inputs, args, kwargs)
         except Exception:
             if entry.plan.progress[0]:
                 raise
@@ -85,8 +87,7 @@ class CompiledFunction:
             self._eager(key, f"more than {self.max_plans} different argument shapes/dtypes "
                              "(max_plans)")
             return self.fn(*args, **kwargs)
-        arrays = [_get_data(a) if isinstance(a, Tensor) else a for a in inputs]
-        recorder = Recorder(arrays)
+        recorder = Recorder(inputs)
         if state.anomaly_enabled:
             recorder.refuse("detect_anomaly() is on")
         with capturing(recorder):
@@ -97,7 +98,7 @@ class CompiledFunction:
             differentiated = any(isinstance(s, Backward) for s in recorder.recording.steps)
             sources: list[tuple[str, Any]] = []
             returned = _spec(result, recorder, sources, differentiated)
-            self._entries[key] = _Entry(build(recorder, sources, len(arrays)), returned)
+            self._entries[key] = _Entry(build(recorder, sources, len(inputs)), returned)
         except Refused as why:
             self._eager(key, str(why))
         return result
@@ -169,5 +170,6 @@ def _rebuild(spec: Any, arrays: Any, inputs: list[Any]) -> Any:
     if kind == "input":
         return inputs[what]
     if kind == "grad":
-        return what._grad
+        leaf_kind, leaf = what
+        return (inputs[leaf] if leaf_kind == "input" else leaf)._grad
     return what  # "same", "tensor", "const": the object itself

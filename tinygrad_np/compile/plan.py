@@ -30,6 +30,11 @@ class Refused(Exception):
     """The recording cannot become a plan (the message says why)."""
 
 
+class Stale(Exception):
+    """A tensor the plan reads no longer requires grad as it did (or now does): capture
+    again."""
+
+
 @dataclass
 class Plan:
     source: str
@@ -103,8 +108,8 @@ def build(rec: Recorder, returned: list[tuple[str, Any]], n_inputs: int) -> Plan
     needed = _needed(rec.ops, [i for kind, i in returned if kind == "op"],
                      [i for b in backwards for i in reach[id(b)][0]])
     w = _Writer()
-    params = ", ".join(f"I{i}" for i in range(n_inputs))
-    w.lines.append(f"def replay({params}):")
+    params = "".join(f", I{i}" for i in range(n_inputs))
+    w.lines.append(f"def replay(A{params}):")  # A: the arguments, I0...: their arrays
     w.emit("M[0] = 0")
     w.names["M"] = progress = [0]
     contexts: dict[int, str] = {}
@@ -124,12 +129,24 @@ def build(rec: Recorder, returned: list[tuple[str, Any]], n_inputs: int) -> Plan
         else:
             w.emit("M[0] = 1")
             _backward(w, rec, step, reach[id(step)], contexts)
+    _guard_requires_grad(w)
     outs = [f"v{i}" for kind, i in returned if kind == "op"]
     w.emit(f"return ({', '.join(outs)}{',' if len(outs) == 1 else ''})")
     source = "\n".join(w.lines) + "\n"
     namespace = dict(w.names)
     exec(compile(source, "<tinygrad_np.compile plan>", "exec"), namespace)
     return Plan(source, namespace["replay"], progress, ops, events)
+
+
+def _guard_requires_grad(w: _Writer) -> None:
+    """First in the plan: each tensor it reads by reference still has its requires_grad (the
+    gradients it computes, and where they go, depend on them)."""
+    tensors = [(name, value) for name, value in w.names.items() if name[0] == "T"]
+    if tensors:
+        test = " or ".join(f"{name}._requires_grad is not {t._requires_grad}"
+                           for name, t in tensors)
+        w.lines.insert(1, f"    if {test}: raise Stale")
+        w.names["Stale"] = Stale
 
 
 def _needed(ops: list[Op], returned: list[int], differentiated: list[int]) -> set[int]:
@@ -158,7 +175,7 @@ def _forward(w: _Writer, op: Op) -> str:
         elif kind == "tensor":
             args.append(f"{w.name('T', what)}._data")
         elif kind == "grad":
-            args.append(f"{w.name('T', what)}._grad._data")
+            args.append(f"{_leaf(w, what)}._grad._data")
         else:
             args.append(w.value(what))
     v = f"v{op.index}"
@@ -166,6 +183,11 @@ def _forward(w: _Writer, op: Op) -> str:
     if op.out_shape == ():  # (NumPy reductions return scalars)
         w.emit(f"if type({v}) is not ndarray: {v} = array_result({c}, {v})")
     return c
+
+
+def _leaf(w: _Writer, leaf: tuple[str, Any]) -> str:
+    kind, what = leaf
+    return f"A[{what}]" if kind == "input" else w.name("T", what)
 
 
 def _reachable(rec: Recorder, root: int) -> tuple[list[int], list[Any]]:
@@ -234,7 +256,7 @@ def _backward(w: _Writer, rec: Recorder, step: Backward, reach: tuple[list[int],
                 w.emit(f"L{k}, Q{k} = leaf_sum(L{k}, Q{k}, p, g{i}, r, {c}.saved_tensors)",
                        depth + 1)
     for k, leaf in enumerate(leaves):
-        w.emit(f"if L{k} is not None: store_grad({w.name('T', leaf)}, L{k}, Q{k}, False)")
+        w.emit(f"if L{k} is not None: store_grad({_leaf(w, rec.leaf(leaf))}, L{k}, Q{k}, False)")
 
 
 def wrap(array: np.ndarray) -> Tensor:
