@@ -7,6 +7,8 @@ count after 0 calls) / N, with hash randomisation and address randomisation off.
     python benchmarks/count_instructions.py chain          # 1,000-op chain, fwd+bwd
     python benchmarks/count_instructions.py W2             # a bench_models workload step
 
+Each counts hand-written NumPy, tinygrad_np eager and tinygrad_np.compile's replay.
+
 Needs valgrind (and `setarch`, from util-linux); runs each implementation twice under it
 (about a minute for the chain). Interpreted Python runs at a lower IPC than NumPy's C, so a
 wall-clock ratio is larger than the instruction ratio (W2 here: 2.0x in instructions,
@@ -26,6 +28,12 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 
+# What each name runs: the compiled step's first two calls (its capture, and the replay that
+# builds its final plan) are the warm-up calls, so the counts are of replays.
+IMPLS = {"numpy": "numpy (hand-written)", "tinygrad_np": "tinygrad_np",
+         "compiled": "tinygrad_np (compiled)"}
+
+
 def _run_target(target: str, impl: str, calls: int) -> None:
     """Inside valgrind: build the step function, call it once to warm up, then `calls` times."""
     sys.path.insert(0, str(HERE))
@@ -37,15 +45,17 @@ def _run_target(target: str, impl: str, calls: int) -> None:
         from bench_core import chain_autodiff, chain_numpy
 
         x0 = np.linspace(-1, 1, 4)
+        chain = tg.compile(chain_autodiff) if impl == "compiled" else chain_autodiff
         step = ((lambda: chain_numpy(x0)) if impl == "numpy"
-                else (lambda: chain_autodiff(tg.tensor(x0, requires_grad=True))))
+                else (lambda: chain(tg.tensor(x0, requires_grad=True))))
     else:
         import bench_models
 
         workload = next(w for w in bench_models.WORKLOADS if w.name.startswith(target + " "))
         impls = bench_models.implementations(workload, np.float64, None)
-        step = impls["numpy (hand-written)" if impl == "numpy" else "tinygrad_np"].step
+        step = impls[IMPLS[impl]].step
     step()
+    step()  # (a compiled step's first replay builds its final plan)
     for _ in range(calls):
         step()
 
@@ -80,12 +90,14 @@ def main(argv: list[str] | None = None) -> None:
     if args.calls is None:
         args.calls = 5 if args.target == "chain" else 200
     per_call = {}
-    for impl in ("numpy", "tinygrad_np"):
+    for impl in IMPLS:
         per_call[impl] = (count(args.target, impl, args.calls)
                           - count(args.target, impl, 0)) / args.calls
+    base = per_call["numpy"]
     print(f"{args.target}: instructions per call (float64), hand-written NumPy "
-          f"{per_call['numpy'] / 1e3:,.1f}k, tinygrad_np {per_call['tinygrad_np'] / 1e3:,.1f}k, "
-          f"ratio {per_call['tinygrad_np'] / per_call['numpy']:.3f}x")
+          f"{base / 1e3:,.1f}k, tinygrad_np {per_call['tinygrad_np'] / 1e3:,.1f}k, "
+          f"ratio {per_call['tinygrad_np'] / base:.3f}x, compiled "
+          f"{per_call['compiled'] / 1e3:,.1f}k, ratio {per_call['compiled'] / base:.3f}x")
 
 
 if __name__ == "__main__":

@@ -22,19 +22,9 @@ from ..autograd.tensor_core import Tensor
 from ..autograd.watch import layout
 from ..dtypes import get_default_dtype
 from .capture import Backward, Recorder, capturing
-from .plan import Plan, Refused, Stale, build, wrap
+from .plan import Plan, Refused, Stale, build
 
 _EAGER = None  # a key's entry when its capture refused: run the function as it is
-
-
-class _Entry:
-    """A plan and how to build the function's result from what the plan returns."""
-
-    def __init__(self, plan: Plan, returned: Any) -> None:
-        self.plan, self.returned = plan, returned
-
-    def result(self, arrays: tuple[Any, ...], args: list[Any]) -> Any:
-        return _rebuild(self.returned, iter(arrays), args)
 
 
 class CompiledFunction:
@@ -44,14 +34,16 @@ class CompiledFunction:
         functools.update_wrapper(self, fn)
         self.fn = fn
         self.max_plans = max_plans
-        self._entries: dict[Any, _Entry | None] = {}
+        self._entries: dict[Any, Plan | None] = {}
+        self._recordings: dict[Any, tuple[Recorder, Any]] = {}  # until the first replay
         self._layout = layout[0]
         self._warned = False
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         inputs: list[Any] = []
         try:
-            key = (_key(args, inputs), _key(kwargs, inputs), state.grad_enabled,
+            key = (tuple([_key(a, inputs) for a in args]),
+                   _key(kwargs, inputs) if kwargs else None, state.grad_enabled,
                    get_default_dtype(), layout[0])
             entry = self._entries.get(key, False)
         except TypeError:  # an unhashable argument: nothing to key a plan on
@@ -60,28 +52,30 @@ class CompiledFunction:
             return self.fn(*args, **kwargs)
         if entry is False:
             return self._capture(key, inputs, args, kwargs)
-        arrays = [a._data if type(a) is not np.ndarray else a for a in inputs]
         try:
-            out = entry.plan.run(inputs, *arrays)
+            result = entry.run(inputs)
+            if entry.fitted is None:  # the first replay: now build the plan without the checks
+                self._entries[key] = build(*self._recordings.pop(key), entry.fits)
+            return result
         except Stale:
             return self._capture(key, inputs, args, kwargs)
         except Exception:
-            if entry.plan.progress[0]:
+            if entry.progress[0]:
                 raise
             # A primitive refused the new values (class targets out of range, say): the
             # eager call takes the path that the capture did not see, or explains the error.
             return self.fn(*args, **kwargs)
-        return entry.result(out, inputs)
 
     def plans(self) -> list[str]:
         """The generated code of each plan, for reading."""
-        return [e.plan.source for e in self._entries.values() if e is not None]
+        return [plan.source for plan in self._entries.values() if plan is not None]
 
     # ---- capture ----------------------------------------------------------------------------
     def _capture(self, key: Any, inputs: list[Any], args: tuple[Any, ...],
                  kwargs: dict[str, Any]) -> Any:
         if key[-1] != self._layout:  # modules or parameters changed: the old plans are stale
             self._entries.clear()
+            self._recordings.clear()
             self._layout = key[-1]
         if len(self._entries) >= self.max_plans:
             self._eager(key, f"more than {self.max_plans} different argument shapes/dtypes "
@@ -96,9 +90,9 @@ class CompiledFunction:
             if recorder.recording.refusal is not None:
                 raise Refused(recorder.recording.refusal)
             differentiated = any(isinstance(s, Backward) for s in recorder.recording.steps)
-            sources: list[tuple[str, Any]] = []
-            returned = _spec(result, recorder, sources, differentiated)
-            self._entries[key] = _Entry(build(recorder, sources, len(inputs)), returned)
+            returned = _spec(result, recorder, differentiated)
+            self._entries[key] = build(recorder, returned)
+            self._recordings[key] = (recorder, returned)
         except Refused as why:
             self._eager(key, str(why))
         return result
@@ -139,37 +133,23 @@ def _key(value: Any, inputs: list[Any]) -> Any:
     return (type(value), value)
 
 
-def _spec(value: Any, rec: Recorder, sources: list[tuple[str, Any]],
-          differentiated: bool) -> Any:
-    """How a replay rebuilds a returned value: Tensors by where their array comes from, the
-    rest as it is."""
+def _spec(value: Any, rec: Recorder, differentiated: bool) -> Any:
+    """How a replay builds a returned value (plan._result): Tensors by where their array
+    comes from, the rest as it is."""
     if isinstance(value, (tuple, list)):
-        return (type(value), [_spec(v, rec, sources, differentiated) for v in value])
+        return (type(value), [_spec(v, rec, differentiated) for v in value])
     if isinstance(value, dict):
-        return (dict, {k: _spec(v, rec, sources, differentiated) for k, v in value.items()})
+        return (dict, {k: _spec(v, rec, differentiated) for k, v in value.items()})
     if not isinstance(value, Tensor):
         return ("same", value)
     if value.grad_fn is not None and not differentiated:
         raise Refused("it returns a tensor with a graph and runs no backward; a replay returns "
                       "no graph (call backward inside the function, or run it under no_grad)")
     kind, what = rec.source(value, None)
-    if kind == "op":
-        sources.append((kind, what))
-        return ("array", None)
-    return (kind, what)
-
-
-def _rebuild(spec: Any, arrays: Any, inputs: list[Any]) -> Any:
-    kind, what = spec
-    if kind in (tuple, list):
-        return kind(_rebuild(s, arrays, inputs) for s in what)
-    if kind is dict:
-        return {k: _rebuild(s, arrays, inputs) for k, s in what.items()}
-    if kind == "array":
-        return wrap(next(arrays))
-    if kind == "input":
-        return inputs[what]
+    if kind == "input" and value is not rec.recording.inputs[what]:
+        return ("input array", what)  # (another tensor on the argument's array: x.detach())
     if kind == "grad":
         leaf_kind, leaf = what
-        return (inputs[leaf] if leaf_kind == "input" else leaf)._grad
-    return what  # "same", "tensor", "const": the object itself
+        holder = rec.recording.inputs[leaf] if leaf_kind == "input" else leaf
+        return ("grad", what) if value is holder._grad else ("grad array", what)
+    return (kind, what) if kind in ("op", "input") else ("same", value)

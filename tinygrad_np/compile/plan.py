@@ -38,37 +38,15 @@ class Stale(Exception):
 @dataclass
 class Plan:
     source: str
-    run: Any  # run(*input_arrays) -> tuple of the returned arrays
+    run: Any  # run(arguments' tensors and arrays) -> the function's result
     progress: list[int]  # [1] once a replay did something that it cannot take back
+    # Per backward edge, 1 where a gradient had to be fitted to its input's shape or dtype:
+    # written by a first, checking plan; `fitted` is what the plan was built with (None: it
+    # checks every edge and fills `fits`).
+    fits: list[int]
+    fitted: list[int] | None
     ops: list[Op]  # the recorded ops the plan runs
     events: list[Event]
-
-
-def leaf_sum(total: Any, owned: bool, g: Any, incoming: Any, results: tuple[Any, ...],
-             saved: tuple[Any, ...]) -> tuple[Any, bool]:
-    """A leaf's gradient so far after one more contribution `g`, and whether it is an array
-    only the leaf holds (the engine's bookkeeping, so `.grad` aliases what eager's would)."""
-    if total is None:
-        return g, type(g) is np.ndarray and _owns(g, incoming, results, saved, None)
-    if owned:
-        total += g
-        return total, True
-    total = total + g
-    return (np.asarray(total) if isinstance(total, np.generic) else total), True
-
-
-def sum_grads(total: Any, g: Any) -> Any:
-    """A node's gradient so far plus one more contribution (0-d sums stay arrays)."""
-    if total is None:
-        return g
-    total = total + g
-    return np.asarray(total) if isinstance(total, np.generic) else total
-
-
-def ones(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-    g = np.empty(shape, dtype)
-    g.fill(1)
-    return g
 
 
 class _Writer:
@@ -77,10 +55,11 @@ class _Writer:
     def __init__(self) -> None:
         self.lines: list[str] = []
         self.names: dict[str, Any] = {
-            "ndarray": np.ndarray, "fit": _fit, "leaf_sum": leaf_sum, "sum_grads": sum_grads,
-            "ones": ones, "store_grad": store_grad, "array_result": array_result,
+            "ndarray": np.ndarray, "asarray": np.asarray, "fit": _fit, "owns": _owns,
+            "store_grad": store_grad, "array_result": array_result, "wrap": wrap,
         }
         self._ids: dict[tuple[str, int], str] = {}
+        self.fitted: list[int] | None = None
 
     def name(self, prefix: str, value: Any) -> str:
         """A global name for `value` in the generated code (one per object)."""
@@ -99,17 +78,23 @@ class _Writer:
         self.lines.append("    " * depth + line)
 
 
-def build(rec: Recorder, returned: list[tuple[str, Any]], n_inputs: int) -> Plan:
-    """The plan of `rec`'s recording; `returned` lists where each returned array comes from
-    (("op", i) outputs of ops, the other kinds are the wrapper's business)."""
+def build(rec: Recorder, returned: Any, fitted: list[int] | None = None) -> Plan:
+    """The plan of `rec`'s recording; `returned` says how to build the function's result
+    (a tree of ("op", i), ("input", i), ("grad", leaf), ("same", value) and containers).
+
+    Without `fitted` every backward edge checks its gradient's type, shape and dtype (as
+    the engine does: 1.9k instructions an edge) and notes in `fits` where one needed
+    fitting. Those depend only on the shapes and dtypes that the guards fix, so the plan
+    built again with `fitted` (the first replay's `fits`) checks only those edges."""
     steps = rec.recording.steps
     backwards = [s for s in steps if isinstance(s, Backward)]
     reach = {id(b): _reachable(rec, b.root) for b in backwards}
-    needed = _needed(rec.ops, [i for kind, i in returned if kind == "op"],
+    needed = _needed(rec.ops, _returned_ops(returned),
                      [i for b in backwards for i in reach[id(b)][0]])
     w = _Writer()
-    params = "".join(f", I{i}" for i in range(n_inputs))
-    w.lines.append(f"def replay(A{params}):")  # A: the arguments, I0...: their arrays
+    w.fitted = fitted
+    w.names["FIT"] = fits = []
+    w.lines.append("def replay(A):")  # A: the arguments' tensors and arrays
     w.emit("M[0] = 0")
     w.names["M"] = progress = [0]
     contexts: dict[int, str] = {}
@@ -117,7 +102,7 @@ def build(rec: Recorder, returned: list[tuple[str, Any]], n_inputs: int) -> Plan
     for step in steps:
         if isinstance(step, Op):
             if step.index in needed:
-                contexts[step.index] = _forward(w, step)
+                contexts[step.index] = _forward(w, rec, step)
                 ops.append(step)
         elif isinstance(step, Event):
             if not step.idempotent:
@@ -130,12 +115,48 @@ def build(rec: Recorder, returned: list[tuple[str, Any]], n_inputs: int) -> Plan
             w.emit("M[0] = 1")
             _backward(w, rec, step, reach[id(step)], contexts)
     _guard_requires_grad(w)
-    outs = [f"v{i}" for kind, i in returned if kind == "op"]
-    w.emit(f"return ({', '.join(outs)}{',' if len(outs) == 1 else ''})")
+    w.emit(f"return {_result(w, rec, returned)}")
     source = "\n".join(w.lines) + "\n"
     namespace = dict(w.names)
     exec(compile(source, "<tinygrad_np.compile plan>", "exec"), namespace)
-    return Plan(source, namespace["replay"], progress, ops, events)
+    return Plan(source, namespace["replay"], progress, fits, fitted, ops, events)
+
+
+def _returned_ops(spec: Any) -> list[int]:
+    kind, what = spec
+    if kind in (tuple, list, dict):
+        children = what.values() if kind is dict else what
+        return [i for child in children for i in _returned_ops(child)]
+    return [what] if kind == "op" else []
+
+
+def _result(w: _Writer, rec: Recorder, spec: Any) -> str:
+    """The expression that builds the returned value: new Tensors around the replay's arrays
+    (outside any graph), the arguments themselves, leaves' current .grad, constants."""
+    kind, what = spec
+    if kind in (tuple, list):
+        items = ", ".join(_result(w, rec, child) for child in what)
+        if kind is list:
+            return f"[{items}]"
+        return f"({items},)" if len(what) == 1 else f"({items})"
+    if kind is dict:
+        return "{" + ", ".join(f"{w.value(k)}: {_result(w, rec, child)}"
+                               for k, child in what.items()) + "}"
+    if kind == "op":
+        return f"wrap(v{what})"
+    if kind == "input":
+        return f"A[{what}]"
+    if kind == "input array":
+        return f"wrap({_input_array(rec, what)})"
+    if kind == "grad":
+        return f"{_leaf(w, what)}._grad"
+    if kind == "grad array":
+        return f"wrap({_leaf(w, what)}._grad._data)"
+    return w.value(what)
+
+
+def _input_array(rec: Recorder, i: int) -> str:
+    return f"A[{i}]._data" if isinstance(rec.recording.inputs[i], Tensor) else f"A[{i}]"
 
 
 def _guard_requires_grad(w: _Writer) -> None:
@@ -159,11 +180,20 @@ def _needed(ops: list[Op], returned: list[int], differentiated: list[int]) -> se
     return needed
 
 
-def _forward(w: _Writer, op: Op) -> str:
-    ctx = Context()
+class ReplayContext(Context):
+    """A replayed op's Context, made once per plan: `needs_input_grad` is a tuple fixed at
+    capture rather than a property that builds one at every read (a chain of small ops reads
+    it twice per op)."""
+
+    needs_input_grad = ()  # (a plain attribute here, so the instance's own value wins)
+
+
+def _forward(w: _Writer, rec: Recorder, op: Op) -> str:
+    ctx = ReplayContext()
     ctx.function, ctx.retained, ctx.saved_tensors = op.function, None, ()
     ctx.saved_sources, ctx.saved_versions = (), ()
     ctx.parents = tuple(None if p is None else True for p in op.ctx.parents)
+    ctx.needs_input_grad = tuple(p is not None for p in ctx.parents)
     ctx.out_shape, ctx.out_dtype = op.out_shape, op.out_dtype
     c = w.name("C", ctx)
     args = [c]
@@ -171,7 +201,7 @@ def _forward(w: _Writer, op: Op) -> str:
         if kind == "op":
             args.append(f"v{what}")
         elif kind == "input":
-            args.append(f"I{what}")
+            args.append(_input_array(rec, what))
         elif kind == "tensor":
             args.append(f"{w.name('T', what)}._data")
         elif kind == "grad":
@@ -215,17 +245,23 @@ def _reachable(rec: Recorder, root: int) -> tuple[list[int], list[Any]]:
 
 def _backward(w: _Writer, rec: Recorder, step: Backward, reach: tuple[list[int], list[Any]],
               contexts: dict[int, str]) -> None:
+    """The engine's loop, unrolled: each node's backward newest first, its gradients fitted
+    and added to what its inputs have so far (first contribution kept, later ones summed, in
+    the engine's order); then each leaf's total stored as the engine stores it."""
     ops, leaves = reach
     if any(id(leaf) in _leaf_hooks for leaf in leaves):
         raise Refused("backward to a leaf with a gradient hook")
-    leaf_var = {id(leaf): k for k, leaf in enumerate(leaves)}
+    leaf_var = {id(leaf): f"L{k}" for k, leaf in enumerate(leaves)}
     root = rec.ops[step.root]
-    w.emit(f"g{root.index} = ones({root.out_shape!r}, {w.value(root.out_dtype)})")
-    others = [f"g{i}" for i in ops if i != root.index]
-    if others:
-        w.emit(" = ".join(others) + " = None")
-    for k in range(len(leaves)):
-        w.emit(f"L{k}, Q{k} = None, False")
+    # The root's gradient of ones: one read-only array for every replay (a backward that
+    # returns it as some leaf's gradient is not its owner, so the leaf gets a copy).
+    ones_array = np.ones(root.out_shape, root.out_dtype)
+    ones_array.flags.writeable = False
+    w.emit(f"g{root.index} = {w.name('K', ones_array)}")
+    targets = [f"g{i}" for i in ops if i != root.index] + list(leaf_var.values())
+    if targets:
+        w.emit(" = ".join(targets) + " = None")
+    seen: set[str] = set()
     for i in ops:
         op = rec.ops[i]
         depth = 1
@@ -234,29 +270,48 @@ def _backward(w: _Writer, rec: Recorder, step: Backward, reach: tuple[list[int],
             depth = 2
         c = contexts[i]
         w.emit(f"r = {w.name('B', op.function.backward)}({c}, g{i})", depth)
-        w.emit("if type(r) is not tuple: r = (r,)", depth)
+        edges = [m for m, parent in enumerate(op.ctx.parents) if parent is not None]
+        if len(edges) > 1:
+            w.emit("if type(r) is not tuple: r = (r,)", depth)  # (as the engine does)
         for m, parent in enumerate(op.ctx.parents):
             if parent is None:
                 continue
             if type(parent) is Context:
-                target = rec.ops[rec.node_index(parent)]
-                shape, dtype = target.out_shape, target.out_dtype
+                node = rec.ops[rec.node_index(parent)]
+                shape, dtype, target = node.out_shape, node.out_dtype, f"g{node.index}"
             else:
-                shape, dtype = parent._data.shape, parent._data.dtype
-            w.emit(f"p = r[{m}]", depth)
-            w.emit("if p is not None:", depth)
+                shape, dtype, target = parent._data.shape, parent._data.dtype, leaf_var[id(parent)]
             d = w.value(dtype)
-            w.emit(f"if type(p) is not ndarray or p.shape != {shape!r} or p.dtype is not {d}:"
-                   f" p = fit(p, {shape!r}, {d}, {c})", depth + 1)
-            if type(parent) is Context:
-                g = f"g{target.index}"
-                w.emit(f"{g} = sum_grads({g}, p)", depth + 1)
-            else:
-                k = leaf_var[id(parent)]
-                w.emit(f"L{k}, Q{k} = leaf_sum(L{k}, Q{k}, p, g{i}, r, {c}.saved_tensors)",
-                       depth + 1)
-    for k, leaf in enumerate(leaves):
-        w.emit(f"if L{k} is not None: store_grad({_leaf(w, rec.leaf(leaf))}, L{k}, Q{k}, False)")
+            w.emit(f"p = r[{m}]" if len(edges) > 1 else f"p = r[{m}] if type(r) is tuple else r",
+                   depth)
+            w.emit("if p is not None:", depth)
+            edge = len(w.names["FIT"])
+            w.names["FIT"].append(0)
+            if w.fitted is None:  # (the checking plan: notes which edges fit)
+                w.emit(f"if type(p) is not ndarray or p.shape != {shape!r} or p.dtype is not {d}:"
+                       f" FIT[{edge}] = 1; p = fit(p, {shape!r}, {d}, {c})", depth + 1)
+            elif w.fitted[edge]:
+                w.emit(f"p = fit(p, {shape!r}, {d}, {c})", depth + 1)
+            owner = target[0] == "L"
+            if target not in seen:  # the first contribution: nothing to add it to yet
+                w.emit(f"{target} = p", depth + 1)
+                if owner:
+                    w.emit(f"Q{target} = type(p) is ndarray and owns(p, g{i}, r, {c}."
+                           "saved_tensors, None)", depth + 1)
+            else:  # (a sum: a new array, owned, even where the first was not)
+                w.emit(f"if {target} is None: {target} = p", depth + 1)
+                w.emit(f"else: {target} = {target} + p", depth + 1)
+                if shape == ():  # (0-d arrays add up to a NumPy scalar)
+                    w.emit(f"{target} = asarray({target})", depth + 1)
+                if owner:
+                    w.emit(f"Q{target} = True", depth + 1)
+            seen.add(target)
+    for leaf in leaves:
+        target, t = leaf_var[id(leaf)], _leaf(w, rec.leaf(leaf))
+        if target in seen:
+            w.emit(f"if {target} is not None:")
+            w.emit(f"if {t}._grad is None and Q{target}: {t}._grad = wrap({target})", 2)
+            w.emit(f"else: store_grad({t}, {target}, Q{target}, False)", 2)
 
 
 def wrap(array: np.ndarray) -> Tensor:

@@ -14,6 +14,9 @@ import numpy as np
 from ..autograd.function import Function
 from .activations import LogSoftmax, Sigmoid, Softmax
 
+# The summation of ndarray.sum without its Python wrapper (1.5k instructions a call).
+_add_reduce = np.add.reduce
+
 SQRT1_2 = math.sqrt(0.5)
 INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
 TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
@@ -228,7 +231,7 @@ class CrossEntropy(Function):
                 loss = _existing_terms_loss(w, log_probs, structure, dim)
         if reduction == "none":
             return loss
-        total = loss.sum()
+        total = _add_reduce(loss, axis=None)
         return total / denom if reduction == "mean" else total
 
     @staticmethod
@@ -295,7 +298,7 @@ def _index_forward(ctx, logits, y):
     n, c = logits.shape
     shifted = logits - logits.max(axis=1, keepdims=True, initial=-np.inf)
     e = np.exp(shifted)
-    total = e.sum(axis=1, keepdims=True)
+    total = _add_reduce(e, axis=1, keepdims=True)
     # The targets' positions in the row-major flattened (N, C) array: indexing with one flat
     # index array costs half as much as with the pair (rows, y).
     flat = np.arange(0, n * c, c)
