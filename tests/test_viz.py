@@ -194,3 +194,27 @@ def test_render_through_the_graphviz_package(monkeypatch, tmp_path) -> None:
     monkeypatch.setattr(shutil, "which", lambda name: None)  # not found by us: the package runs it
     out = (tg.ones(2, requires_grad=True) * 3).sum()
     assert "<svg" in viz.draw_graph(out, tmp_path / "g.svg").read_text()
+
+
+def test_plan_to_dot_draws_what_a_replay_runs():
+    model = tg.nn.Sequential(tg.nn.Linear(2, 3), tg.nn.ReLU(), tg.nn.Linear(3, 2))
+    opt = tg.optim.SGD(model.parameters(), lr=0.1)
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = tg.nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    compiled = tg.compile(step)
+    with pytest.raises(ValueError, match="no plan yet"):
+        viz.plan_to_dot(compiled)
+    compiled(tg.tensor(np.ones((4, 2), np.float32)), tg.tensor([0, 1, 1, 0]))
+    dot = viz.plan_to_dot(compiled, model)
+    for label in ("Affine", "Relu", "CrossEntropy", "0.weight", "2.bias", "argument 0",
+                  "Optimizer.zero_grad()", "backward()", "Optimizer.step()"):
+        assert label in dot, label
+    assert dot.count("style=dashed") == 2  # zero_grad -> backward -> step
+    with pytest.raises(IndexError):
+        viz.plan_to_dot(compiled, index=1)

@@ -68,7 +68,11 @@ class CompiledFunction:
 
     def plans(self) -> list[str]:
         """The generated code of each plan, for reading."""
-        return [plan.source for plan in self._entries.values() if plan is not None]
+        return [plan.source for plan in self.captured()]
+
+    def captured(self) -> list[Plan]:
+        """The plans themselves (`tinygrad_np.viz.plan_to_dot` draws one)."""
+        return [plan for plan in self._entries.values() if plan is not None]
 
     # ---- capture ----------------------------------------------------------------------------
     def _capture(self, key: Any, inputs: list[Any], args: tuple[Any, ...],

@@ -45,8 +45,7 @@ class Plan:
     # checks every edge and fills `fits`).
     fits: list[int]
     fitted: list[int] | None
-    ops: list[Op]  # the recorded ops the plan runs
-    events: list[Event]
+    steps: list[Op | Event | Backward]  # what it runs, in order (viz.plan_to_dot draws them)
 
 
 class _Writer:
@@ -57,6 +56,7 @@ class _Writer:
         self.names: dict[str, Any] = {
             "ndarray": np.ndarray, "asarray": np.asarray, "fit": _fit, "owns": _owns,
             "store_grad": store_grad, "array_result": array_result, "wrap": wrap,
+            "new_tensor": Tensor._wrap,
         }
         self._ids: dict[tuple[str, int], str] = {}
         self.fitted: list[int] | None = None
@@ -98,28 +98,29 @@ def build(rec: Recorder, returned: Any, fitted: list[int] | None = None) -> Plan
     w.emit("M[0] = 0")
     w.names["M"] = progress = [0]
     contexts: dict[int, str] = {}
-    ops, events = [], []
+    kept: list[Op | Event | Backward] = []
     for step in steps:
         if isinstance(step, Op):
             if step.index in needed:
                 contexts[step.index] = _forward(w, rec, step)
-                ops.append(step)
+                kept.append(step)
         elif isinstance(step, Event):
             if not step.idempotent:
                 w.emit("M[0] = 1")
             args = ", ".join([w.name("O", step.obj)] + [w.value(a) for a in step.args]
                              + [f"{k}={w.value(v)}" for k, v in step.kwargs.items()])
             w.emit(f"{w.name('E', step.method)}({args})")
-            events.append(step)
+            kept.append(step)
         else:
             w.emit("M[0] = 1")
             _backward(w, rec, step, reach[id(step)], contexts)
+            kept.append(step)
     _guard_requires_grad(w)
     w.emit(f"return {_result(w, rec, returned)}")
     source = "\n".join(w.lines) + "\n"
     namespace = dict(w.names)
     exec(compile(source, "<tinygrad_np.compile plan>", "exec"), namespace)
-    return Plan(source, namespace["replay"], progress, fits, fitted, ops, events)
+    return Plan(source, namespace["replay"], progress, fits, fitted, kept)
 
 
 def _returned_ops(spec: Any) -> list[int]:
@@ -310,7 +311,8 @@ def _backward(w: _Writer, rec: Recorder, step: Backward, reach: tuple[list[int],
         target, t = leaf_var[id(leaf)], _leaf(w, rec.leaf(leaf))
         if target in seen:
             w.emit(f"if {target} is not None:")
-            w.emit(f"if {t}._grad is None and Q{target}: {t}._grad = wrap({target})", 2)
+            w.emit(f"if {t}._grad is None and Q{target}: "
+                   f"{t}._grad = new_tensor({target}, None, False, [0])", 2)
             w.emit(f"else: store_grad({t}, {target}, Q{target}, False)", 2)
 
 

@@ -149,7 +149,7 @@ class Optimizer:
                 if g is None:
                     continue
                 if set_to_none:
-                    p.grad = None
+                    p._grad = None  # (None needs none of the setter's checks)
                 elif (not isinstance(g, Tensor) or g.requires_grad
                       or not g._data.flags.writeable):
                     p.grad = Tensor(np.zeros_like(np.asarray(g)))  # never write into a graph
