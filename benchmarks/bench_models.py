@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import argparse
 import gc
+import statistics
+import time
 import tracemalloc
 from dataclasses import dataclass
 
@@ -256,6 +258,29 @@ def check(workloads, torch) -> None:
     print("check: every implementation gives the same weights after 2 steps")
 
 
+def capture_rows(workloads, rounds: int) -> list[str]:
+    """The first call of a compiled step (its capture: the eager step, watched and recorded,
+    and the plan written) and the second (the first replay, which also writes the final plan
+    without the per-edge checks), against an eager step: medians over fresh models."""
+    lines = ["| workload | eager step | capture (1st call) | 1st replay (2nd call) | "
+             "replay |", "|---|---:|---:|---:|---:|"]
+    for w in workloads:
+        times: dict[str, list[float]] = {"eager": [], "capture": [], "first": [], "replay": []}
+        for _ in range(rounds):
+            problem = make_problem(w, np.float32)
+            eager, compiled = TinygradMLP(w, *problem), CompiledMLP(w, *problem)
+            eager.step()
+            for name, fn in (("eager", eager.step), ("capture", compiled.step),
+                             ("first", compiled.step), ("replay", compiled.step)):
+                start = time.perf_counter()
+                fn()
+                times[name].append(time.perf_counter() - start)
+        med = {k: statistics.median(v) * 1e3 for k, v in times.items()}
+        lines.append(f"| {w.name} | {med['eager']:.3f} ms | {med['capture']:.3f} ms | "
+                     f"{med['first']:.3f} ms | {med['replay']:.3f} ms |")
+    return lines
+
+
 def rss_mib() -> float:
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * 4096 / 2**20
@@ -321,6 +346,8 @@ def main(argv: list[str] | None = None) -> str:
         lines += ["", "The framework's own costs, forward and backward, in the same way "
                   "(`benchmarks/bench_core.py`):", ""]
         lines += ratio_header(torch) + core_rows(torch, *((2, 1) if args.smoke else (15, 5)))
+        lines += ["", "A compiled step's first calls (float32; `tinygrad_np.compile`):", ""]
+        lines += capture_rows(workloads[:4], 3 if args.smoke else 7)
     report = "\n".join(lines)
     print(report)
     return report

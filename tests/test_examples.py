@@ -2,6 +2,7 @@
 accuracy beats chance by a wide margin. Also: flags parse, plots degrade without matplotlib."""
 
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -46,6 +47,20 @@ def test_post001_fast(tmp_path, capsys):
     assert _falls(result["history"]["loss"])
     assert result["mean"] > 0.85 and len(result["accs"]) == 2  # chance is 0.5
     assert "+-" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("post, flags", [
+    (post001, ["--init", "default", "--lr", "0.1", "--runs", "1"]),
+    pytest.param(post002, [], marks=needs_mnist),
+])
+def test_the_compiled_step_gives_the_eager_numbers(post, flags):
+    # --compile (the default) replays a captured step: the same losses, bit for bit.
+    args = ["--fast", "--quiet", "--plot", "", *flags]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the step is captured, not refused
+        compiled = post.main(args)
+    eager = post.main([*args, "--no-compile"])
+    assert compiled["history"]["loss"] == eager["history"]["loss"]
 
 
 def test_post001_fast_sweep(tmp_path):

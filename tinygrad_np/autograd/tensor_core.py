@@ -251,6 +251,11 @@ def array_of(x: Any) -> Any:
     return x._data if isinstance(x, Tensor) else x
 
 
+def shape_of(x: Any) -> tuple[int, ...]:
+    """A Tensor's shape, or np.shape(x) of anything else (an array, a number, a list)."""
+    return x._data.shape if isinstance(x, Tensor) else np.shape(x)
+
+
 def untracked(data: np.ndarray) -> Tensor:
     """A new Tensor outside the graph around `data` (comparisons, indices, fresh tensors)."""
     return Tensor._wrap(data, None, False, [0])

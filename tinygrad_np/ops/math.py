@@ -9,7 +9,7 @@ import numpy as np
 
 from ..errors import DTypeError, ShapeError
 from ..autograd import function
-from ..autograd.tensor_core import Tensor, array_of, untracked
+from ..autograd.tensor_core import Tensor, array_of, shape_of, untracked
 from ..device import check as check_device
 from ..device import device as Device
 from ..dtypes import as_dtype
@@ -73,7 +73,7 @@ def where_method(x: Tensor, condition: Any, other: Any) -> Tensor:
 
 def mm(input: Tensor, mat2: Any) -> Tensor:
     """The product of two matrices (2-d only, unlike matmul)."""
-    sa, sb = np.shape(array_of(input)), np.shape(array_of(mat2))
+    sa, sb = shape_of(input), shape_of(mat2)
     if len(sa) != 2 or len(sb) != 2:
         raise ValueError(f"mm: both operands must be 2-d matrices, got shapes {sa} and {sb}; "
                          "use matmul (or @) for vectors and batches.")
@@ -82,7 +82,7 @@ def mm(input: Tensor, mat2: Any) -> Tensor:
 
 def bmm(input: Tensor, mat2: Any) -> Tensor:
     """Batched matrix products: (b, n, m) @ (b, m, p) -> (b, n, p), same batch size."""
-    sa, sb = np.shape(array_of(input)), np.shape(array_of(mat2))
+    sa, sb = shape_of(input), shape_of(mat2)
     if len(sa) != 3 or len(sb) != 3 or sa[0] != sb[0]:
         raise ValueError(f"bmm: both operands must be 3-d with the same batch size, got "
                          f"shapes {sa} and {sb}; use matmul (or @) to broadcast batches.")
@@ -91,7 +91,7 @@ def bmm(input: Tensor, mat2: Any) -> Tensor:
 
 def matmul(input: Any, other: Any) -> Tensor:
     """Matrix product with np.matmul's rules (1-D, 2-D, batched with broadcast batch dims)."""
-    sa, sb = np.shape(array_of(input)), np.shape(array_of(other))
+    sa, sb = shape_of(input), shape_of(other)
     if not sa or not sb:
         raise ShapeError(
             f"matmul: both operands need at least 1 dimension, got shapes {sa} and {sb}; "
