@@ -218,3 +218,10 @@ def test_plan_to_dot_draws_what_a_replay_runs():
     assert dot.count("style=dashed") == 2  # zero_grad -> backward -> step
     with pytest.raises(IndexError):
         viz.plan_to_dot(compiled, index=1)
+
+
+def test_draw_plan_writes_dot_text(tmp_path):
+    f = tg.compile(lambda x: (x * 2).sum())
+    f(tg.tensor(np.ones(3)))
+    path = viz.draw_plan(f, tmp_path / "plan.dot")
+    assert path.read_text().startswith("digraph plan {") and "Mul" in path.read_text()

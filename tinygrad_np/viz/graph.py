@@ -406,7 +406,11 @@ def render(dot: str, path: str | os.PathLike[str], format: str | None = None) ->
 def draw_graph(output: Tensor | Sequence[Tensor], path: str | os.PathLike[str],
                names: Names = None, **options: Any) -> Path:
     """`render(to_dot(output, names, **options), path)`; a `.dot` path writes the text."""
-    dot = to_dot(output, names, **options)
+    return save_dot(to_dot(output, names, **options), path)
+
+
+def save_dot(dot: str, path: str | os.PathLike[str]) -> Path:
+    """DOT text to `path`: the text itself for a `.dot` path, else rendered (`render`)."""
     path = Path(path)
     if path.suffix == ".dot":
         path.parent.mkdir(parents=True, exist_ok=True)

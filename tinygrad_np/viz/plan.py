@@ -19,7 +19,7 @@ from typing import Any
 
 from ..compile.capture import Event, Op
 from ..compile.compiled import CompiledFunction
-from .graph import Names, _leaf_names, _quote, _shape, render
+from .graph import Names, _leaf_names, _quote, _shape, save_dot
 
 __all__ = ["draw_plan", "plan_to_dot"]
 
@@ -88,10 +88,4 @@ def _source(kind: str, what: Any, leaf_names: dict[int, str], lines: list[str],
 def draw_plan(compiled: CompiledFunction, path: str | os.PathLike[str], names: Names = None,
               index: int = 0) -> Path:
     """`render(plan_to_dot(compiled, names, index), path)`; a `.dot` path writes the text."""
-    dot = plan_to_dot(compiled, names, index)
-    path = Path(path)
-    if path.suffix == ".dot":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(dot)
-        return path
-    return render(dot, path)
+    return save_dot(plan_to_dot(compiled, names, index), path)
