@@ -272,8 +272,11 @@ def _backward(w: _Writer, rec: Recorder, step: Backward, reach: tuple[list[int],
         c = contexts[i]
         w.emit(f"r = {w.name('B', op.function.backward)}({c}, g{i})", depth)
         edges = [m for m, parent in enumerate(op.ctx.parents) if parent is not None]
-        if len(edges) > 1:
-            w.emit("if type(r) is not tuple: r = (r,)", depth)  # (as the engine does)
+        # (as the engine does; a lone gradient to an op needs no tuple, but the ownership
+        # test of a leaf's gradient looks through all of them)
+        whole = len(edges) > 1 or any(type(op.ctx.parents[m]) is not Context for m in edges)
+        if whole:
+            w.emit("if type(r) is not tuple: r = (r,)", depth)
         for m, parent in enumerate(op.ctx.parents):
             if parent is None:
                 continue
@@ -283,8 +286,7 @@ def _backward(w: _Writer, rec: Recorder, step: Backward, reach: tuple[list[int],
             else:
                 shape, dtype, target = parent._data.shape, parent._data.dtype, leaf_var[id(parent)]
             d = w.value(dtype)
-            w.emit(f"p = r[{m}]" if len(edges) > 1 else f"p = r[{m}] if type(r) is tuple else r",
-                   depth)
+            w.emit(f"p = r[{m}]" if whole else f"p = r[{m}] if type(r) is tuple else r", depth)
             w.emit("if p is not None:", depth)
             edge = len(w.names["FIT"])
             w.names["FIT"].append(0)
