@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import itertools
 import traceback
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -222,6 +223,30 @@ def _watched(cls: type[Function], args: tuple[Any, ...], arrays: list[Any], ctx:
     rec = getattr(state, "recorder", None)
     if rec is not None and not rec.paused:
         rec.op(cls, args, arrays, ctx, out)
+
+
+class Computed(Function):
+    """`fn(*arrays)` as an op without a gradient: what `computed` runs, and what a replay of a
+    captured step runs again."""
+
+    @staticmethod
+    def forward(ctx: Context, fn: Any, *arrays: Any) -> Any:
+        return np.asarray(fn(*arrays))
+
+
+def computed(fn: Callable[..., Any], *args: Any) -> Tensor:
+    """A tensor outside the graph holding `fn` of the arguments' arrays (a comparison, an
+    integer conversion, an index): the values a capture must see computed from its inputs,
+    so that a replay computes them again (`fn` may close over shapes, dtypes and options,
+    never over values). Cheaper than `apply`: no node, whatever needs grad."""
+    arrays = [a._data if isinstance(a, Tensor) else a for a in args]
+    out = Tensor._wrap(np.asarray(fn(*arrays)), None, False, [0])
+    if switches.watch:
+        ctx = Context()
+        ctx.function, ctx.retained, ctx.saved_tensors = Computed, None, ()
+        ctx.parents = (None,) * (len(args) + 1)
+        _watched(Computed, (fn, *args), [fn, *arrays], ctx, out)
+    return out
 
 
 def array_result(ctx: Context, data: Any) -> np.ndarray:

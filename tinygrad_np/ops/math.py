@@ -122,8 +122,7 @@ def rmatmul(x: Tensor, other: Any) -> Tensor:
 def compare(ufunc: np.ufunc) -> Any:
     """A comparison (==, <, ...): a bool tensor outside the graph."""
 
-    def comparison(x: Tensor, other: Any) -> Tensor:
-        a, other = x._data, array_of(other)
+    def compute(a: np.ndarray, other: Any) -> Any:
         if type(other) is np.ndarray and a.dtype.kind == "f" and other.dtype.kind == "f":
             # PyTorch's promotion: a wider 0-d float operand is rounded to the dimensioned
             # one's dtype first (float32 x != float64 0-d y compares float32(y)).
@@ -131,14 +130,17 @@ def compare(ufunc: np.ufunc) -> Any:
                 other = other.astype(a.dtype)
             elif a.ndim == 0 and other.ndim and a.dtype.itemsize > other.dtype.itemsize:
                 a = a.astype(other.dtype)
+        return ufunc(a, other)
+
+    def comparison(x: Tensor, other: Any) -> Tensor:
         try:
-            result = ufunc(a, other)
+            return function.computed(compute, x, other)
         except ValueError as err:
-            raise function.op_error(ufunc.__name__, (x._data, np.asarray(other)), err) from None
+            raise function.op_error(ufunc.__name__, (x._data, np.asarray(array_of(other))),
+                                    err) from None
         except TypeError:  # NumPy's UFuncTypeError: an operand that is not numeric
-            check_numeric(ufunc.__name__, x._data, other)
+            check_numeric(ufunc.__name__, x._data, array_of(other))
             raise
-        return untracked(np.asarray(result))
 
     comparison.__name__ = comparison.__qualname__ = ufunc.__name__
     return comparison
@@ -153,7 +155,7 @@ def astype(x: Tensor, dtype: Any) -> Tensor:
     if dtype == x._data.dtype:
         return x
     if dtype.kind not in "fc":  # integers and bools have no gradient: outside the graph
-        return untracked(x._data.astype(dtype))
+        return function.computed(lambda a: a.astype(dtype), x)
     return elementwise.Cast.apply(x, dtype)
 
 
@@ -243,7 +245,7 @@ def _stepwise(primitive: Any) -> Any:
 
     def method(x: Tensor) -> Tensor:
         if x._data.dtype.kind in "iub":
-            return untracked(x._data.copy())
+            return function.computed(np.copy, x)
         return primitive.apply(x)
 
     method.__name__ = method.__qualname__ = primitive.__name__.lower()
@@ -282,7 +284,7 @@ def predicate(ufunc: np.ufunc) -> Any:
     the graph."""
 
     def test(x: Tensor) -> Tensor:
-        return untracked(np.asarray(ufunc(x._data)))
+        return function.computed(ufunc, x)
 
     test.__name__ = test.__qualname__ = ufunc.__name__
     return test

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from ..autograd import function
 from ..autograd.grad_mode import state
 from ..autograd.tensor_core import Tensor, untracked
 from ..dtypes import as_dtype
@@ -193,14 +194,12 @@ def _arg_extremum(x: Tensor, pick: Any, dim: Any, keepdim: bool, op: str) -> Ten
                         f"x.long().{op}() (or x.nonzero() for the True positions).")
     if dim is None:  # over the flattened tensor; keepdim keeps every dim, with size 1
         nonempty(x, dims(x, None, None, op), op)
-        idx = pick(x._data, keepdims=keepdim)
-    else:
-        d = one_dim(x, dim, op)
-        if x._data.ndim:
-            idx = pick(x._data, axis=nonempty(x, (d,), op)[0], keepdims=keepdim)
-        else:  # a 0-d tensor has no axis: its only element is at index 0
-            idx = 0
-    return untracked(np.asarray(idx))
+        return function.computed(lambda a: pick(a, keepdims=keepdim), x)
+    d = one_dim(x, dim, op)
+    if not x._data.ndim:  # a 0-d tensor has no axis: its only element is at index 0
+        return untracked(np.asarray(0))
+    axis = nonempty(x, (d,), op)[0]
+    return function.computed(lambda a: pick(a, axis=axis, keepdims=keepdim), x)
 
 
 def logsumexp(x: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
