@@ -438,3 +438,29 @@ def test_the_final_plan_fits_only_the_gradients_that_need_it():
         assert all(np.array_equal(a, c) for a, c in zip(got, want))
     (plan,) = compiled.plans()
     assert "FIT" not in plan and plan.count("fit(p") == 2  # b's and w's: the Mul broadcasts
+
+
+def test_optimizer_state_loaded_or_groups_added_between_replays():
+    model, twin = make_model("post001", np.float64), make_model("post001", np.float64)
+    opts = [optim.Adam(m.parameters(), lr=1e-2) for m in (model, twin)]
+    step = train_step("post001")
+    compiled = tg.compile(step)
+    data = list(batches("post001", np.float64, 8))
+    for x, y in data[:3]:
+        step(twin, opts[1], x, y)
+        compiled(model, opts[0], x, y)
+    saved = opts[1].state_dict()
+    for o in opts:
+        o.load_state_dict(saved)  # new group dicts and state: the plan must not use the old
+        o.param_groups[0]["lr"] = 0.05
+    for x, y in data[3:5]:
+        step(twin, opts[1], x, y)
+        compiled(model, opts[0], x, y)
+    extra = [tg.tensor(np.ones(2), requires_grad=True) for _ in range(2)]
+    for o, e in zip(opts, extra):
+        o.add_param_group({"params": [e], "lr": 0.5})
+    for x, y in data[5:]:
+        step(twin, opts[1], x, y)
+        compiled(model, opts[0], x, y)
+    assert_same(state_arrays(model, opts[0]), state_arrays(twin, opts[1]))
+    assert len(compiled.plans()) == 1  # the stale plans were dropped at each change

@@ -53,16 +53,19 @@ NOT_WATCHED = object()  # what `event` returns when no capture is watching
 
 
 def event(method: Callable[..., Any], obj: Any, args: tuple[Any, ...] = (),
-          kwargs: dict[str, Any] | None = None, idempotent: bool = False) -> Any:
+          kwargs: dict[str, Any] | None = None, idempotent: bool = False,
+          replay: tuple[Callable[..., Any], Any] | None = None) -> Any:
     """For a method whose call a replay repeats as it is (it reads the tensors' current
     values itself, e.g. `Optimizer.step`): a running capture records the call and makes it
     (return its result); else NOT_WATCHED, and the method goes on. `idempotent`: calling it
     twice does what calling it once does (zero_grad), so a replay that stops after it may
-    start again from the top. A hot method calls this behind `if switches.watch:`."""
+    start again from the top. `replay`: (function, argument): what a replay calls instead,
+    `function(obj, argument)` (a step without the checks the capture's call made). A hot
+    method calls this behind `if switches.watch:`."""
     rec = recorder()
     if rec is None or rec.paused:
         return NOT_WATCHED
-    return rec.event(method, obj, args, kwargs or {}, idempotent)
+    return rec.event(method, obj, args, kwargs or {}, idempotent, replay)
 
 
 def replayed(idempotent: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

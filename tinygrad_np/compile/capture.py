@@ -50,6 +50,7 @@ class Event:
     args: tuple[Any, ...]
     kwargs: dict[str, Any]
     idempotent: bool  # calling it twice does what calling it once does (zero_grad)
+    replay: tuple[Any, Any] | None = None  # (function, argument) a replay calls instead
 
 
 @dataclass
@@ -117,10 +118,10 @@ class Recorder:
         return ("tensor", given) if isinstance(given, Tensor) else ("const", array)
 
     def event(self, method: Any, obj: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
-              idempotent: bool) -> Any:
+              idempotent: bool, replay: tuple[Any, Any] | None = None) -> Any:
         if any(isinstance(a, Tensor) or callable(a) for a in (*args, *kwargs.values())):
             self.refuse(f"{_name(method)}() with a tensor or callable argument")
-        self.recording.steps.append(Event(method, obj, args, kwargs, idempotent))
+        self.recording.steps.append(Event(method, obj, args, kwargs, idempotent, replay))
         with paused():
             result = method(obj, *args, **kwargs)
         if result is not None:

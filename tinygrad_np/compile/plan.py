@@ -107,9 +107,14 @@ def build(rec: Recorder, returned: Any, fitted: list[int] | None = None) -> Plan
         elif isinstance(step, Event):
             if not step.idempotent:
                 w.emit("M[0] = 1")
-            args = ", ".join([w.name("O", step.obj)] + [w.value(a) for a in step.args]
-                             + [f"{k}={w.value(v)}" for k, v in step.kwargs.items()])
-            w.emit(f"{w.name('E', step.method)}({args})")
+            if step.replay is not None:
+                function, argument = step.replay
+                w.emit(f"{w.name('E', function)}({w.name('O', step.obj)}, "
+                       f"{w.name('K', argument)})")
+            else:
+                args = ", ".join([w.name("O", step.obj)] + [w.value(a) for a in step.args]
+                                 + [f"{k}={w.value(v)}" for k, v in step.kwargs.items()])
+                w.emit(f"{w.name('E', step.method)}({args})")
             kept.append(step)
         else:
             w.emit("M[0] = 1")

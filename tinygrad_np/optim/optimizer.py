@@ -20,7 +20,7 @@ import numpy as np
 
 from ..autograd.grad_mode import enable_grad, switches
 from ..autograd.tensor_core import Tensor
-from ..autograd.watch import NOT_WATCHED, event
+from ..autograd.watch import NOT_WATCHED, changed, event
 
 ParamsT = Iterable[Tensor] | Iterable[Mapping[str, Any]]
 
@@ -135,6 +135,7 @@ class Optimizer:
         self._check_group(group)
         group["params"] = params
         self.param_groups.append(group)
+        changed()  # (a compiled step's plan knows the groups it stepped)
 
     # ---- gradients --------------------------------------------------------------------------
     def zero_grad(self, set_to_none: bool = True) -> None:
@@ -165,19 +166,47 @@ class Optimizer:
         All checks run before any update, so a step that raises changes nothing.
         """
         if switches.watch:
-            done = event(Optimizer.step, self, (closure,))
+            replay = None if closure is not None else (Optimizer._replay_step, self._stepping())
+            done = event(Optimizer.step, self, (closure,), replay=replay)
             if done is not NOT_WATCHED:
                 return done
         loss = None
         if closure is not None:
             with enable_grad():
                 loss = closure()
-        for group, params, items in self._plan():
+        self._apply(self._plan())
+        return loss
+
+    def _apply(self, plan: list[tuple[dict[str, Any], list[Tensor], StepItems]]) -> None:
+        """The updates of a checked plan, and the step counted."""
+        for group, params, items in plan:
             self._update_group(group, items)
             for p in params:
                 p._version[0] += 1  # like PyTorch: a graph that saved p is now stale
         self._step_count += 1
-        return loss
+
+    def _stepping(self) -> list[tuple[dict[str, Any], list[Tensor]]]:
+        """Each group with the parameters a step would update now (those with a gradient)."""
+        return [(g, [p for p in g["params"] if p._grad is not None]) for g in self.param_groups]
+
+    def _replay_step(self, stepping: list[tuple[dict[str, Any], list[Tensor]]]) -> None:
+        """`step()` in a compiled step's replay (tinygrad_np.compile): the groups and parameters
+        that its capture's step checked (`_stepping` then), with the gradients the replay has
+        just made, of the same shapes and dtypes; so `_plan`'s checks are not made again (23k
+        of a W2 step's 65k instructions). A parameter without its state or gradient (the state
+        was cleared) takes the checked step."""
+        state = self.state
+        plan = []
+        for group, params in stepping:
+            items = []
+            for p in params:
+                s, g = state.get(p), p._grad
+                if s is None or g is None:
+                    self.step()
+                    return
+                items.append((p._data, g._data, s))
+            plan.append((group, params, items))
+        self._apply(plan)
 
     def _plan(self) -> list[tuple[dict[str, Any], list[Tensor], StepItems]]:
         """Check every parameter with a gradient; return the work without changing anything.
@@ -355,6 +384,7 @@ class Optimizer:
             new_state[p] = self._load_param_state(p, entry, group_of[id(p)], idx, name)
         self.param_groups = new_groups
         self.state = new_state
+        changed()  # (new group dicts: a compiled step's plan must read these)
 
     def _load_param_state(
         self, p: Tensor, entry: Any, group: Mapping[str, Any], idx: Any, name: str
