@@ -464,3 +464,27 @@ def test_optimizer_state_loaded_or_groups_added_between_replays():
         compiled(model, opts[0], x, y)
     assert_same(state_arrays(model, opts[0]), state_arrays(twin, opts[1]))
     assert len(compiled.plans()) == 1  # the stale plans were dropped at each change
+
+
+def test_a_compiled_function_inside_another_is_part_of_its_plan():
+    model = make_model("post002", np.float64)
+    forward = tg.compile(lambda x: model(x))
+    opt = optim.SGD(model.parameters(), lr=0.1)
+
+    @tg.compile
+    def step(x, t):
+        opt.zero_grad()
+        loss = F.mse_loss(forward(x), t)
+        loss.backward()
+        opt.step()
+        return loss
+
+    twin = make_model("post002", np.float64)
+    twin_opt = optim.SGD(twin.parameters(), lr=0.1)
+    for x, t in batches("post002", np.float64, 4):
+        twin_opt.zero_grad()
+        want = F.mse_loss(twin(x), t)
+        want.backward()
+        twin_opt.step()
+        assert step(x, t).item() == want.item()
+    assert forward.plans() == [] and len(step.plans()) == 1

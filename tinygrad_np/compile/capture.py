@@ -211,9 +211,6 @@ class capturing:
         self.recorder = recorder
 
     def __enter__(self) -> Recorder:
-        if getattr(state, "recorder", None) is not None:
-            raise RuntimeError("tinygrad_np.compile: a compiled function called another "
-                               "while capturing; compile the outer one only.")
         state.recorder = self.recorder
         switches.watch.append(None)
         if not switches.capturing:

@@ -40,6 +40,8 @@ class CompiledFunction:
         self._warned = False
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if state.recorder is not None:  # inside another compiled function's capture: its
+            return self.fn(*args, **kwargs)  # plan records these ops as its own
         inputs: list[Any] = []
         try:
             key = (tuple([_key(a, inputs) for a in args]),

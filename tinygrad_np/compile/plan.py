@@ -4,9 +4,11 @@ Forward: each recorded primitive's `forward` on arrays, in the recorded order, t
 Context made once per op (it carries what forward leaves for backward). Backward: what the
 engine does, spelt out: nodes newest first, each node's gradients fitted to its inputs and
 added up in the order the engine adds them, leaves' `.grad` stored by the engine's own
-`store_grad`; so a replay's sums round as eager ones do, bit for bit. Events (an optimizer's
-step, zero_grad) are called as they are. No graph nodes, no Tensor wrappers, no checks: those
-ran at capture, and the guards (compiled.py) make sure they would pass again.
+`store_grad`; so a replay's sums round as eager ones do, bit for bit. Events (zero_grad, a
+scheduler's step) are called as they are; an optimizer's step through the replay function it
+named (`Optimizer._replay_step`: the update without the checks its capture made). No graph
+nodes, no Tensor wrappers, no checks but the fitting of the gradients that needed it: the
+checks ran at capture, and the guards (compiled.py) make sure they would pass again.
 
 `Plan.source` is the generated code, for reading (`compiled.plans()`, `viz`).
 """
