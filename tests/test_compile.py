@@ -305,9 +305,24 @@ def test_refusals_name_what_they_saw():
     data = np.ones(3)
     refused(lambda: (w * tg.tensor(data)).sum().detach(), match="NumPy array inside")
     refused(lambda x: tg.grad((w * x).sum(), w), tg.tensor(np.ones(3)), match="grad")
-    leaky = nn.LeakyReLU(0.1)
-    refused(lambda x: leaky(x).sum().detach(), tg.tensor(-np.ones(3)),
-            match="leaky_relu reads a tensor's values")
+    refused(lambda x: F.elu(x).sum().detach(), tg.tensor(-np.ones(3)),
+            match="_elu reads a tensor's values")
+
+
+def test_masks_computed_from_values_are_computed_again():
+    # leaky_relu's mask (x > 0), a comparison and argmax: ops in the plan, not constants.
+    f = tg.compile(lambda x: (F.leaky_relu(x, 0.1), (x > 0.5).sum(), x.argmax(),
+                              tg.where(x < 0, x * 2, x)))
+    rng = np.random.default_rng(0)
+    for _ in range(4):
+        x = tg.tensor(rng.standard_normal(6))
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            got = f(x)
+        want = (F.leaky_relu(x, 0.1), (x > 0.5).sum(), x.argmax(), tg.where(x < 0, x * 2, x))
+        for a, b in zip(got, want):
+            assert np.array_equal(a.numpy(), b.numpy())
+    assert len(f.plans()) == 1
 
 
 def test_set_to_none_false_and_returned_gradients():
@@ -369,16 +384,17 @@ def test_value_reads_are_told_from_shape_reads(source, static):
 def test_the_package_functions_a_step_reads_are_shape_readers():
     from tinygrad_np.autograd.tensor_core import Tensor, array_of
     from tinygrad_np.compile.readers import reads_only_shapes
-    from tinygrad_np.nn.functional import leaky_relu, linear
-    from tinygrad_np.ops.promotion import binary
+    from tinygrad_np.nn.functional import linear
+    from tinygrad_np.nn.functional_activation import _elu
+    from tinygrad_np.ops.promotion import binary, promote
 
     def code(f):
         f = getattr(f, "fget", f)
         return f.__module__, f.__code__
 
-    for f in (linear, binary, Tensor.shape, Tensor.detach):
+    for f in (linear, binary, promote, Tensor.shape, Tensor.detach):
         assert reads_only_shapes(*code(f)), f
-    for f in (leaky_relu, array_of, Tensor.item, Tensor.numpy, Tensor.__array__):
+    for f in (_elu, array_of, Tensor.item, Tensor.numpy, Tensor.__array__):
         assert not reads_only_shapes(*code(f)), f
 
 

@@ -72,7 +72,7 @@ def log_softmax(input: Any, dim: int | None = None, dtype: Any = None) -> Tensor
 def leaky_relu(input: Any, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """x where x > 0, else negative_slope * x (the slope also at 0, like PyTorch)."""
     x = as_input(input, "leaky_relu")
-    return where(x._data > 0, x, x * negative_slope)
+    return where(x > 0, x, x * negative_slope)
 
 
 def gelu(input: Any, approximate: str = "none") -> Tensor:

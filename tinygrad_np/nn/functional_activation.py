@@ -158,4 +158,4 @@ def prelu(input: Any, weight: Tensor) -> Tensor:
                 "channel: nn.PReLU(num_parameters=C)."
             )
         slope = weight.reshape((n,) + (1,) * (x.ndim - 2))
-    return where(x._data > 0, x, x * slope)
+    return where(x > 0, x, x * slope)

@@ -55,7 +55,8 @@ def clamp(x: Tensor, min: Any = None, max: Any = None) -> Tensor:
 
 def where(condition: Any, input: Any, other: Any) -> Tensor:
     """Elements of `input` where `condition` holds, else of `other`."""
-    cond = np.asarray(array_of(condition))
+    # (a Tensor condition goes to the primitive as it is: a captured step reads it again)
+    cond = condition if isinstance(condition, Tensor) else np.asarray(condition)
     if cond.dtype != np.bool_:
         raise TypeError(
             f"where: the condition must be a bool tensor, got dtype {cond.dtype} (as in "

@@ -88,8 +88,18 @@ def refuse_bool_subtraction(t: Any, other: Any, op: str) -> None:
 def _is_bool(x: Any) -> bool:
     """A Python bool or a bool tensor/array (a NumPy bool scalar counts as a number, as in
     PyTorch)."""
-    return type(x) is bool or (isinstance(x, (Tensor, np.ndarray))
-                               and array_of(x).dtype == _BOOL)
+    meta = _array_meta(x)
+    return type(x) is bool or (meta is not None and meta[0] == _BOOL)
+
+
+def _array_meta(x: Any) -> tuple[np.dtype, int] | None:
+    """(dtype, ndim) of a Tensor or an array; None for anything else (a number, a list). Only
+    these, never values: a captured step (tinygrad_np.compile) reruns the ops, not this."""
+    if isinstance(x, Tensor):
+        return x._data.dtype, x._data.ndim
+    if isinstance(x, np.ndarray):
+        return x.dtype, x.ndim
+    return None
 
 
 # PyTorch's type categories: an operand of a higher one decides the result's dtype.
@@ -112,30 +122,29 @@ def promote(a: Any, b: Any, op: str) -> tuple[Any, Any]:
         a = _list_operand(op, a)
     if isinstance(b, (list, tuple)):
         b = _list_operand(op, b)
-    da = a._data if isinstance(a, Tensor) else a
-    db = b._data if isinstance(b, Tensor) else b
-    a_array, b_array = isinstance(da, np.ndarray), isinstance(db, np.ndarray)
-    if a_array and b_array:
-        if da.dtype == db.dtype:
+    meta_a, meta_b = _array_meta(a), _array_meta(b)
+    if meta_a is not None and meta_b is not None:
+        (ta, na), (tb, nb) = meta_a, meta_b
+        if ta == tb:
             return a, b
-        ka, kb = CATEGORY.get(da.dtype.kind), CATEGORY.get(db.dtype.kind)
+        ka, kb = CATEGORY.get(ta.kind), CATEGORY.get(tb.kind)
         if ka is None or kb is None:  # complex, or not numeric at all
-            check_numeric(op, da, db)
+            check_numeric(op, array_of(a), array_of(b))
             return a, b
         if ka != kb:  # the lower category takes the higher one's dtype
-            return (cast(a, db.dtype), b) if ka < kb else (a, cast(b, da.dtype))
+            return (cast(a, tb), b) if ka < kb else (a, cast(b, ta))
         # A wider 0-d operand takes the dimensioned one's dtype.
-        if da.ndim == 0 and db.ndim and da.dtype.itemsize > db.dtype.itemsize:
-            return cast(a, db.dtype), b
-        if db.ndim == 0 and da.ndim and db.dtype.itemsize > da.dtype.itemsize:
-            return a, cast(b, da.dtype)
+        if na == 0 and nb and ta.itemsize > tb.itemsize:
+            return cast(a, tb), b
+        if nb == 0 and na and tb.itemsize > ta.itemsize:
+            return a, cast(b, ta)
         return a, b
-    if a_array and isinstance(db, _NUMBERS):
-        a, b = _with_number(a, da, db)
-    elif b_array and isinstance(da, _NUMBERS):
-        b, a = _with_number(b, db, da)
+    if meta_a is not None and isinstance(b, _NUMBERS):
+        a, b = _with_number(a, meta_a[0], b)
+    elif meta_b is not None and isinstance(a, _NUMBERS):
+        b, a = _with_number(b, meta_b[0], a)
     else:  # a complex number (NumPy decides), or something that is not a number
-        check_numeric(op, da, db)
+        check_numeric(op, array_of(a), array_of(b))
     return a, b
 
 
@@ -169,19 +178,20 @@ def check_numeric(op: str, *operands: Any) -> None:
             )
 
 
-def _with_number(x: Any, data: np.ndarray, number: Any) -> tuple[Any, Any]:
-    """An array operand and a number: NumPy treats Python numbers as weakly typed (NEP 50),
-    so only an integer or bool array with a float number needs the default float dtype."""
+def _with_number(x: Any, dtype: np.dtype, number: Any) -> tuple[Any, Any]:
+    """An array operand (of `dtype`) and a number: NumPy treats Python numbers as weakly typed
+    (NEP 50), so only an integer or bool array with a float number needs the default float
+    dtype."""
     if isinstance(number, np.generic):
         number = number.item()  # a NumPy scalar counts as a Python number, as in PyTorch
-    if isinstance(number, float) and data.dtype.kind in "iub":
+    if isinstance(number, float) and dtype.kind in "iub":
         return cast(x, get_default_dtype()), number
-    if isinstance(number, int) and not isinstance(number, bool) and data.dtype.kind == "b":
+    if isinstance(number, int) and not isinstance(number, bool) and dtype.kind == "b":
         return cast(x, np.dtype(np.int64)), number
-    if type(number) is int and data.dtype.kind in "iu":
-        info = np.iinfo(data.dtype)
+    if type(number) is int and dtype.kind in "iu":
+        info = np.iinfo(dtype)
         if not info.min <= number <= info.max:  # wrapped into the dtype, as PyTorch does
-            return x, np.array(number).astype(data.dtype)
+            return x, np.array(number).astype(dtype)
     return x, number
 
 
