@@ -504,3 +504,15 @@ def test_a_compiled_function_inside_another_is_part_of_its_plan():
         twin_opt.step()
         assert step(x, t).item() == want.item()
     assert forward.plans() == [] and len(step.plans()) == 1
+
+
+def test_the_regression_examples_features_compile():
+    # pytorch/examples' regression builds its features as cat([x ** i for i in 1..4], 1).
+    f = tg.compile(lambda x: tg.cat([x ** i for i in range(1, 5)], 1))
+    for s in (0.5, 1.5, -2.0):
+        x = tg.tensor(np.linspace(-1, 1, 6, dtype=np.float32).reshape(6, 1) * s)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            got = f(x)
+        assert np.array_equal(got.numpy(), tg.cat([x ** i for i in range(1, 5)], 1).numpy())
+    assert len(f.plans()) == 1

@@ -178,24 +178,24 @@ def _tensor_list(tensors: Any, op: str) -> list[Any]:
 
 def cat(tensors: Sequence[Any], dim: int = 0) -> Tensor:
     """Concatenate along an existing dimension; all other dimensions must match."""
-    tensors = _tensor_list(tensors, "cat")
-    arrays = [t._data if isinstance(t, Tensor) else np.asarray(t) for t in tensors]
-    dtype = _joined_dtype([a.dtype for a in arrays])  # the left-out empties count too
-    empties = [i for i, a in enumerate(arrays) if a.shape == (0,)]
-    if empties and len(empties) < len(arrays):
+    tensors = [t if isinstance(t, Tensor) else np.asarray(t)
+               for t in _tensor_list(tensors, "cat")]
+    # (shapes and dtypes only: a captured step runs Cat again, not this)
+    shapes = [t._data.shape if isinstance(t, Tensor) else t.shape for t in tensors]
+    dtypes = [t._data.dtype if isinstance(t, Tensor) else t.dtype for t in tensors]
+    dtype = _joined_dtype(dtypes)  # the left-out empties count too
+    empties = [i for i, shape in enumerate(shapes) if shape == (0,)]
+    if empties and len(empties) < len(shapes):
         # PyTorch's legacy rule: an empty 1-d tensor joins anything. It is reshaped to an
         # empty slab of the others' shape, so that it still gets its (empty) gradient.
-        kept = [i for i, a in enumerate(arrays) if a.shape != (0,)]
-        model = arrays[kept[0]].shape
+        kept = [i for i, shape in enumerate(shapes) if shape != (0,)]
+        model = shapes[kept[0]]
         if model and -len(model) <= dim < len(model):
             slab = model[:dim % len(model)] + (0,) + model[dim % len(model) + 1:]
             for i in empties:
-                t = tensors[i]
-                tensors[i] = t.reshape(slab) if isinstance(t, Tensor) else arrays[i].reshape(slab)
-                arrays[i] = arrays[i].reshape(slab)
+                tensors[i], shapes[i] = tensors[i].reshape(slab), slab
         else:
-            tensors, arrays = [tensors[i] for i in kept], [arrays[i] for i in kept]
-    shapes = [a.shape for a in arrays]
+            tensors, shapes, dtypes = ([seq[i] for i in kept] for seq in (tensors, shapes, dtypes))
     ndim = len(shapes[0])
     if ndim == 0 or not -ndim <= dim < ndim:
         raise IndexError(f"cat(): dim {dim} is out of range for tensors of shapes {shapes}; "
@@ -208,7 +208,7 @@ def cat(tensors: Sequence[Any], dim: int = 0) -> Tensor:
                 f"cat(): shapes {shapes} differ outside dim {dim}; every tensor must have the "
                 "same size in all other dimensions."
             )
-    tensors = [t if a.dtype == dtype else cast(t, dtype) for t, a in zip(tensors, arrays)]
+    tensors = [t if t_dtype == dtype else cast(t, dtype) for t, t_dtype in zip(tensors, dtypes)]
     return Cat.apply(d, *tensors)
 
 
