@@ -14,7 +14,7 @@ from ..device import check as check_device
 from ..device import device as Device
 from ..dtypes import as_dtype
 from ..primitives import activations, elementwise, linalg
-from .promotion import check_numeric, floating, promote, true_divide
+from .promotion import check_numeric, dtype_of, floating, promote, true_divide
 from .shape_more import diagonal
 
 
@@ -296,21 +296,19 @@ def bitwise(ufunc: np.ufunc) -> Any:
     the dtype PyTorch gives (an int32 tensor with a Python int stays int32)."""
 
     def operands(x: Tensor, other: Any) -> tuple[Any, Any]:
-        for data in (x._data, np.asarray(array_of(other))):
-            if data.dtype.kind not in "biu":
+        # (dtypes only: a captured step computes the result again, through `computed`)
+        for dtype in (x._data.dtype, dtype_of(other)):
+            if dtype.kind not in "biu":
                 raise DTypeError(f"{ufunc.__name__}: needs bool or integer tensors, got dtype "
-                                f"{data.dtype}; compare first (x > 0) or convert (.long()).")
-        a, b = promote(x, other, ufunc.__name__)
-        return (a._data if isinstance(a, Tensor) else a,
-                b._data if isinstance(b, Tensor) else b)
+                                f"{dtype}; compare first (x > 0) or convert (.long()).")
+        return promote(x, other, ufunc.__name__)
 
     def op(x: Tensor, other: Any) -> Tensor:
-        a, b = operands(x, other)
-        return untracked(np.asarray(ufunc(a, b)))
+        return function.computed(ufunc, *operands(x, other))
 
     def reflected(x: Tensor, other: Any) -> Tensor:
         a, b = operands(x, other)
-        return untracked(np.asarray(ufunc(b, a)))
+        return function.computed(ufunc, b, a)
 
     op.__name__ = op.__qualname__ = ufunc.__name__
     op.reflected = reflected  # type: ignore[attr-defined]
@@ -322,7 +320,7 @@ def bitwise_not(x: Tensor) -> Tensor:
     if x._data.dtype.kind not in "biu":
         raise DTypeError(f"bitwise_not: needs a bool or integer tensor, got dtype "
                         f"{x._data.dtype}; use logical_not, or compare first.")
-    return untracked(np.invert(x._data))
+    return function.computed(np.invert, x)
 
 
 # ---- whole-tensor comparisons ----------------------------------------------------------------

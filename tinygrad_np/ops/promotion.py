@@ -50,7 +50,7 @@ def true_divide(function: Any, t: Tensor, other: Any, reverse: bool = False) -> 
     """`t / other` (or `other / t`) by `function` (Div). Integer and bool operands divide in
     the default float dtype, as in PyTorch (NumPy would give float64); a float operand
     decides as usual."""
-    if t._data.dtype.kind in "iub" and np.asarray(array_of(other)).dtype.kind in "iub":
+    if t._data.dtype.kind in "iub" and dtype_of(other).kind in "iub":
         t = floating(t)
     return binary(function, t, other, reverse)
 
@@ -90,6 +90,12 @@ def _is_bool(x: Any) -> bool:
     PyTorch)."""
     meta = _array_meta(x)
     return type(x) is bool or (meta is not None and meta[0] == _BOOL)
+
+
+def dtype_of(x: Any) -> np.dtype:
+    """The dtype of a Tensor or an array, or of what np.asarray makes of anything else."""
+    meta = _array_meta(x)
+    return meta[0] if meta is not None else np.asarray(x).dtype
 
 
 def _array_meta(x: Any) -> tuple[np.dtype, int] | None:
