@@ -34,9 +34,8 @@ def square(x: Tensor) -> Tensor:
 
 def sign(x: Tensor) -> Tensor:
     """-1, 0 or 1 (0 at NaN); in the graph with gradient 0, as in PyTorch."""
-    data = x._data
-    if data.dtype.kind == "b":  # NumPy has no sign for bool; PyTorch's is the identity
-        return untracked(data.copy())
+    if x._data.dtype.kind == "b":  # NumPy has no sign for bool; PyTorch's is the identity
+        return function.computed(np.copy, x)
     return elementwise.Sign.apply(x)
 
 
@@ -263,7 +262,7 @@ def round(x: Tensor, decimals: int = 0) -> Tensor:
     if type(decimals) is not int:
         raise TypeError(f"round(): decimals must be an int, got {decimals!r}.")
     if x._data.dtype.kind in "iub":
-        return untracked(x._data.copy())
+        return function.computed(np.copy, x)
     return elementwise.Round.apply(x, decimals)
 
 
@@ -276,7 +275,7 @@ def nan_to_num(x: Tensor, nan: float = 0.0, posinf: float | None = None,
                neginf: float | None = None) -> Tensor:
     """NaN -> nan, inf -> posinf, -inf -> neginf (the dtype's largest / lowest by default)."""
     if x._data.dtype.kind not in "fc":
-        return untracked(x._data.copy())
+        return function.computed(np.copy, x)
     return elementwise.NanToNum.apply(x, nan, posinf, neginf)
 
 

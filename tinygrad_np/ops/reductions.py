@@ -241,7 +241,7 @@ def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
 def _logical_reduce(x: Tensor, dim: Any, keepdim: bool, reduce: Any, op: str,
                     axis: Any = None) -> Tensor:
     ds = dims(x, dim, axis, op)
-    return untracked(np.asarray(reduce(x._data, axis=ds, keepdims=keepdim)))
+    return function.computed(lambda a: reduce(a, axis=ds, keepdims=keepdim), x)
 
 
 def all(x: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None) -> Tensor:
