@@ -462,3 +462,16 @@ def test_relu_gradient_of_a_large_tensor_selects_as_where_does(dtype):
     expected = np.where(out != 0, g, dtype(0))
     assert t.grad.dtype == dtype
     assert np.array_equal(t.grad.numpy().view(np.uint8), expected.view(np.uint8))
+
+
+def test_logcumsumexp_passes_a_nan_gradient_on():
+    # d out_j / d x_i = exp(x_i - out_j) > 0 for every i <= j, so a NaN gradient at out_j
+    # (exp's backward at an overflowed inf: 0 * inf) reaches x_0 .. x_j, as the chain rule
+    # says. PyTorch's backward splits the gradient by sign and drops NaN (README: "Where we
+    # differ"); the fuzz found it with a float16 input (seed 778329 of `ops`).
+    x = tg.tensor(np.array([0.5, 1.0, 2.0]), requires_grad=True)
+    x.logcumsumexp(0).backward(np.array([1.0, 0.0, np.nan]))
+    assert np.isnan(x.grad.numpy()).all()
+    y = tg.tensor(np.array([0.5, 1.0, 2.0]), requires_grad=True)
+    y.logcumsumexp(0).backward(np.array([1.0, 0.0, 0.0]))
+    assert y.grad.numpy()[0] == 1.0 and y.grad.numpy()[1:].tolist() == [0.0, 0.0]
